@@ -200,3 +200,21 @@ def test_build_is_deterministic(tmp_path: Path) -> None:
 
     out = build(SHARED, tmp_path / "nb201.csv.gz")
     assert out.read_bytes() == SHIPPED.read_bytes()
+
+
+def test_build_genotype_mapping_fails_loudly(tmp_path: Path) -> None:
+    import json
+
+    from cenas_gym.data.build_nb201 import BuildError, _genotype_to_arch_str, _read_supernet
+
+    key = "[(('avg_pool_3x3', 0),), (('nor_conv_1x1', 0), ('skip_connect', 1)), " \
+          "(('nor_conv_1x1', 0), ('skip_connect', 1), ('skip_connect', 2))]"
+    assert _genotype_to_arch_str(key) == ARCH0
+    with pytest.raises(BuildError, match="edge order"):
+        _genotype_to_arch_str(key.replace("('skip_connect', 2)", "('skip_connect', 1)"))
+    with pytest.raises(BuildError, match="unknown operations"):
+        _genotype_to_arch_str(key.replace("avg_pool_3x3", "max_pool_3x3"))
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps({key: 50.0}))  # one cell only: the other 15,624 are unmatched
+    with pytest.raises(BuildError, match="not matched exactly once"):
+        _read_supernet(p, {ARCH0: 0})

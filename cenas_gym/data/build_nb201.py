@@ -224,6 +224,13 @@ def build_frame(source: Path) -> pd.DataFrame:
     if diff.size:
         raise BuildError(f"12-epoch file and HELP file disagree on arch strings at indices {diff[:5].tolist()}")
 
+    samples = nb / "cenas_edgegpu_energy_samples.csv"  # only its arch strings are checked
+    if samples.is_file():
+        sm = pd.read_csv(samples)
+        bad_s = sm.loc[sm["arch_str"].to_numpy() != arch.to_numpy()[sm["nb201_index"].to_numpy()], "nb201_index"]
+        if len(bad_s):
+            raise BuildError(f"{samples}: arch strings disagree with HELP at indices {bad_s.tolist()[:5]}")
+
     acc = {ds: _read_indexed(nb / "freerea" / ds / "accuracies.csv", allow_missing=True)["accuracy"]
            for ds in ("cifar10", "cifar100", "ImageNet16-120")}
     tt = _read_indexed(nb / "training_time_cifar10.csv")
