@@ -316,7 +316,7 @@ class Simulator:
                 if proposal.size == 0:
                     return
                 for arch in proposal:
-                    cost_s = space.oneshot_s[arch]
+                    cost_s = float(space.oneshot_s[arch])  # plain float: records stay JSON-clean
                     if sample_busy_s + cost_s > sample_capacity_s:
                         return
                     sample_busy_s += cost_s
