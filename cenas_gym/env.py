@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -82,7 +83,8 @@ class CENASEnv(gym.Env):
     ``gym.make("CENAS-v0", trace="US-CAL-CISO:2021", start=None, forecaster="noisy",
     forecast_hours=6, forecast_epsilon=0.1, action_type="discrete", reward="default",
     hv_weight=100.0, carbon_weight_per_kg=1.0, render_mode=None, **simulator_options)``.
-    ``trace`` is a shipped trace name (``cenas_gym.list_traces()``) or a ``CarbonTrace``;
+    ``trace`` is a shipped trace name (``cenas_gym.list_traces()``), a ``CarbonTrace``, or a
+    list of them (one is drawn per episode, uniformly, from the episode's generator);
     forecasters: ``oracle``, ``noisy`` (Gaussian error, sd = epsilon x mean intensity),
     ``persistence``, ``yesterday``. ``simulator_options`` are the fields of
     :class:`~cenas_gym.simulator.SimConfig` (``n_gpus=8``, ``budget_hours=80``,
@@ -98,7 +100,7 @@ class CENASEnv(gym.Env):
         self,
         render_mode: str | None = None,
         *,
-        trace: str | CarbonTrace = "US-CAL-CISO:2021",
+        trace: str | CarbonTrace | Sequence[str | CarbonTrace] = "US-CAL-CISO:2021",
         start: str | int | pd.Timestamp | None = None,
         forecaster: str = "noisy",
         forecast_hours: int = 6,
@@ -127,8 +129,14 @@ class CENASEnv(gym.Env):
             raise ValueError("forecast_epsilon, hv_weight and carbon_weight_per_kg must be >= 0")
 
         self.config = SimConfig(**simulator_options)
-        loaded = CarbonTrace.load(trace) if isinstance(trace, str) else trace
-        self.trace = loaded if loaded.step_s == self.config.step_s else loaded.resample(self.config.step_s)
+        candidates = [trace] if isinstance(trace, (str, CarbonTrace)) else list(trace)
+        if not candidates:
+            raise ValueError("CENAS-v0: trace must name at least one trace")
+        self.traces = []
+        for item in candidates:
+            loaded = CarbonTrace.load(item) if isinstance(item, str) else item
+            self.traces.append(loaded if loaded.step_s == self.config.step_s else loaded.resample(self.config.step_s))
+        self.trace = self.traces[0]
         self.start_option = start
         self.forecaster_name = forecaster
         self.forecast_epsilon = float(forecast_epsilon)
@@ -155,13 +163,15 @@ class CENASEnv(gym.Env):
         high[11 + k] = 1e3  # unfinished work can exceed one step's capacity
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
         self._episode: Episode | None = None
-        self._values = self.trace.values_g_per_kwh
-        self._hours = ((self.trace.times.hour.to_numpy() * 3600 + self.trace.times.minute.to_numpy() * 60) / 3600.0)
 
     # -- gym API ---------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         start = (options or {}).get("start", self.start_option)
+        if len(self.traces) > 1:  # a set of traces: one drawn per episode
+            self.trace = self.traces[int(self.np_random.integers(len(self.traces)))]
+        self._values = self.trace.values_g_per_kwh
+        self._hours = (self.trace.times.hour.to_numpy() * 3600 + self.trace.times.minute.to_numpy() * 60) / 3600.0
         self._episode = new_episode(self.config, self.trace, self.np_random, start, self.forecast_steps)
         self._forecaster = make_forecaster(self.forecaster_name, epsilon=self.forecast_epsilon, rng=self._episode.forecast_rng)
         sim = self._episode.sim
