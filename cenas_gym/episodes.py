@@ -20,6 +20,9 @@ from cenas_gym.policies import EpisodeContext, Policy
 from cenas_gym.simulator import SimConfig, Simulator
 
 HISTORY_HOURS = 24  # a random window leaves at least one day of history before it
+# ... and at least a day after it, whatever the look-ahead the caller needs (up to a day), so
+# the env (which needs its forecast look-ahead) and the fast path (none) draw the same window
+LOOKAHEAD_RESERVE_HOURS = 24
 
 
 @dataclass
@@ -38,17 +41,20 @@ def resolve_start(
     trace: CarbonTrace, n_steps: int, lookahead: int, rng: np.random.Generator, start: str | int | pd.Timestamp | None
 ) -> int:
     """Index of the episode's first step: ``start`` as a time or index, or, if ``None``, a
-    uniformly random step with a day of history before it and room for the budget plus the
-    forecast look-ahead after it."""
+    uniformly random step with a day of history before it and room for the budget plus
+    ``max(lookahead, one day)`` after it. The random range does not depend on ``lookahead``
+    up to a day, so the same seed gives the same window with or without a forecast."""
     history = int(HISTORY_HOURS * 3600 // trace.step_s)
     last = len(trace) - n_steps - lookahead
     if start is None:
-        if last < history:
+        reserve = max(lookahead, int(LOOKAHEAD_RESERVE_HOURS * 3600 // trace.step_s))
+        last_random = len(trace) - n_steps - reserve
+        if last_random < history:
             raise ValueError(
                 f"trace {trace.name!r} has {len(trace)} steps: too short for a random window of "
-                f"{n_steps} steps + {lookahead} look-ahead after {history} steps of history"
+                f"{n_steps} steps + {reserve} look-ahead after {history} steps of history"
             )
-        return int(rng.integers(history, last + 1))
+        return int(rng.integers(history, last_random + 1))
     index = int(start) if isinstance(start, (int, np.integer)) else trace.index_at(start)
     if not 0 <= index <= last:
         raise ValueError(
