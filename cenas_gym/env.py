@@ -114,7 +114,12 @@ class CENASEnv(gym.Env):
         known = {f.name for f in fields(SimConfig)}
         unknown = sorted(set(simulator_options) - known)
         if unknown:
-            raise ValueError(f"CENAS-v0: unknown option(s) {unknown}; simulator options are {sorted(known)}")
+            env_args = ["render_mode", "trace", "start", "forecaster", "forecast_hours", "forecast_epsilon",
+                        "action_type", "reward", "hv_weight", "carbon_weight_per_kg"]
+            raise ValueError(
+                f"CENAS-v0: unknown option(s) {unknown}; env arguments are {env_args}, "
+                f"simulator options are {sorted(known)}"
+            )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         if forecaster not in FORECASTERS:
