@@ -1,0 +1,505 @@
+"""The ``cenas-gym`` command line.
+
+    cenas-gym traces list [--json]
+    cenas-gym traces show NAME [--json]
+    cenas-gym traces plot NAME --out FILE.png [--start ISO] [--hours H]
+    cenas-gym space [--json] [--cost COLUMN]
+    cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
+                  [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
+                  [--accounting cenas|default] [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
+
+Structure (for adding subcommands): every subcommand is registered by a small
+``add_<name>(sub)`` function that takes the argparse subparsers object, adds its parser and
+sets ``func`` to a handler ``cmd_<name>(args) -> int``. :data:`SUBCOMMANDS` lists the
+``add_*`` functions in help order; :func:`build_parser` calls each. Shared option groups and
+their readers are here for reuse: :func:`add_trace_options` / :func:`trace_from_args`,
+:func:`add_sim_options` / :func:`config_from_args`, :func:`print_json`.
+
+User errors (unknown trace or policy, bad start, malformed CSV, unwritable output) print
+``cenas-gym: error: <message>`` on stderr and exit with status 2, never a traceback: handlers
+just raise ValueError (TraceError is one), KeyError, OSError or :class:`CLIError`, and
+:func:`main` reports them. Heavy modules (pandas, the NB201 table, matplotlib) are imported
+inside the handlers, so ``cenas-gym --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+PROG = "cenas-gym"
+
+DEFAULT_TRACE = "US-CAL-CISO:2021"
+DEFAULT_START = "2021-07-02T06:00Z"
+DEFAULT_HOURS = 80.0
+DEFAULT_COST = "raspi4_latency_ms"
+
+# The cheap accuracy proxies whose rank agreement with the true accuracy `space` reports.
+PROXY_COLUMNS: tuple[str, ...] = (
+    "oneshot_acc_cifar10_pct",
+    "fewshot_acc_cifar10_pct",
+    "acc12_cifar10_pct",
+    "naswot_cifar10",
+)
+TRUE_ACCURACY = "acc_cifar10_pct"
+
+log = logging.getLogger(__name__)
+
+
+class CLIError(Exception):
+    """A user error with a message fit to print as is (exit status 2)."""
+
+
+# ---------------------------------------------------------------------------- helpers
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON types; NaN and infinities become ``null`` (strict JSON has neither)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if hasattr(obj, "item") and not isinstance(obj, (int, float)):  # numpy scalar
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, int):
+        return obj
+    if hasattr(obj, "isoformat"):
+        return _iso(obj)
+    return str(obj)
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as strict JSON (NaN/inf as null), indented, on stdout."""
+    print(json.dumps(_jsonable(obj), indent=2, allow_nan=False))
+
+
+def _iso(ts: Any) -> str:
+    import pandas as pd
+
+    t = pd.Timestamp(ts)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _trace_meta(name: str) -> dict[str, str]:
+    """Zone, year, kind and provider of a shipped trace, from its name (see traces/SOURCES.md)."""
+    parts = name.split(":")
+    zone = parts[0]
+    year = parts[1] if len(parts) > 1 else ""
+    if zone.startswith("EIA-"):
+        kind, source = "avg_CI", "US EIA-930 via HewlettPackard/dc-rl"
+    else:
+        kind = "lca" if len(parts) > 2 and parts[2] == "lca" else "direct"
+        source = "Electricity Maps"
+    return {"zone": zone, "year": year, "kind": kind, "source": source}
+
+
+def _cost_unit(column: str) -> str:
+    if column.endswith("_ms"):
+        return "ms"
+    if column.endswith("_mj"):
+        return "mJ"
+    return {"params_m": "M params", "flops_m": "M FLOPs"}.get(column, column)
+
+
+# ------------------------------------------------------------- shared option groups
+def add_trace_options(p: argparse.ArgumentParser) -> None:
+    """``--trace NAME`` | ``--trace-file PATH`` (+ ``--fill-gaps``)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--trace", metavar="NAME", default=None,
+                   help=f"shipped carbon trace (default {DEFAULT_TRACE}; see `{PROG} traces list`)")
+    g.add_argument("--trace-file", metavar="PATH", default=None,
+                   help="CSV trace (Electricity Maps export, EIA/dc-rl file, or timestamp,value)")
+    p.add_argument("--fill-gaps", action="store_true",
+                   help="with --trace-file: fill missing hours/values by linear interpolation")
+
+
+def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
+    """The trace named by :func:`add_trace_options`'s options."""
+    from cenas_gym.carbon import CarbonTrace
+
+    if args.trace_file is not None:
+        return CarbonTrace.from_csv(args.trace_file, fill_gaps=args.fill_gaps)
+    if args.fill_gaps:
+        raise CLIError("--fill-gaps only applies to --trace-file")
+    return CarbonTrace.load(args.trace or DEFAULT_TRACE)
+
+
+def add_sim_options(p: argparse.ArgumentParser) -> None:
+    """Window and simulator settings: start, hours, seed, GPUs, optimizer, accounting, ..."""
+    from cenas_gym.accounting import ACCOUNTING_PRESETS
+    from cenas_gym.nasbench import ArchTable
+    from cenas_gym.optimizers import OPTIMIZERS  # light; cenas_gym.simulator would pull in sklearn
+
+    p.add_argument("--start", metavar="ISO", default=None,
+                   help=f"first hour (UTC), e.g. {DEFAULT_START}; 'random' draws it from the seed. "
+                        "Default: July 2, 06:00 UTC of the trace's first year (the trace's first "
+                        "hour if that does not fit)")
+    p.add_argument("--hours", type=float, default=DEFAULT_HOURS, metavar="H",
+                   help=f"time budget in hours (default {DEFAULT_HOURS:g})")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lamoo", help="search algorithm (default lamoo)")
+    p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default",
+                   help="energy/carbon accounting preset (default: default)")
+    p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
+                   help="stop at the end of the hour in which X kg CO2eq have been emitted")
+    p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=DEFAULT_COST,
+                   help=f"hardware-cost objective (default {DEFAULT_COST})")
+    p.add_argument("--estimator", default="oneshot",
+                   help="cheap accuracy estimate used when sampling: oneshot (default), fewshot or acc12")
+
+
+def config_from_args(args: argparse.Namespace):  # -> SimConfig
+    """The :class:`SimConfig` of :func:`add_sim_options`'s options."""
+    from cenas_gym.pareto import Objectives
+    from cenas_gym.simulator import SimConfig
+
+    budget = args.carbon_budget_kg
+    return SimConfig(
+        n_gpus=args.gpus,
+        budget_hours=args.hours,
+        carbon_budget_g=None if budget is None else budget * 1000.0,
+        optimizer=args.optimizer,
+        estimator=args.estimator,
+        objectives=Objectives(cost=args.cost),
+        accounting=args.accounting,
+    )
+
+
+def start_from_args(args: argparse.Namespace, trace: Any, hours: float) -> str | None:
+    """The episode start: ``--start`` as given (``None`` for 'random'), else the default."""
+    import pandas as pd
+
+    if args.start is not None:
+        if args.start.strip().lower() == "random":
+            return None
+        try:
+            ts = pd.Timestamp(args.start)
+        except (ValueError, TypeError) as err:
+            raise CLIError(f"--start {args.start!r} is not an ISO time, e.g. {DEFAULT_START} ({err})") from None
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return _iso(ts)
+    default = pd.Timestamp(year=trace.start.year, month=7, day=2, hour=6, tz="UTC")
+    end = default + pd.Timedelta(hours=hours)
+    last_end = trace.end + pd.Timedelta(seconds=trace.step_s)
+    if trace.start <= default and end <= last_end:
+        return _iso(default)
+    log.info("default start %s does not fit trace %r: starting at its first hour", _iso(default), trace.name)
+    return _iso(trace.start)
+
+
+# ------------------------------------------------------------------------ traces
+def add_traces(sub: Any) -> None:
+    p = sub.add_parser("traces", help="list, show and plot carbon-intensity traces",
+                       description="Shipped carbon-intensity traces (gCO2eq/kWh, hourly, UTC).")
+    tsub = p.add_subparsers(dest="traces_command", metavar="{list,show,plot}", required=True)
+
+    q = tsub.add_parser("list", help="names of the shipped traces with zone, year, kind, source, mean")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=cmd_traces_list)
+
+    q = tsub.add_parser("show", help="statistics of one trace")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=cmd_traces_show)
+
+    q = tsub.add_parser("plot", help="line plot of a trace's intensity (PNG; needs matplotlib)")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--out", required=True, metavar="FILE.png", help="image file to write")
+    q.add_argument("--start", metavar="ISO", default=None, help="first hour to plot (default: the trace's first)")
+    q.add_argument("--hours", type=int, default=None, metavar="H", help="hours to plot (default: to the end)")
+    q.set_defaults(func=cmd_traces_plot)
+
+
+def cmd_traces_list(args: argparse.Namespace) -> int:
+    from cenas_gym.carbon import CarbonTrace, list_traces
+
+    rows = []
+    for name in list_traces():
+        tr = CarbonTrace.load(name)
+        rows.append({
+            "name": name,
+            **_trace_meta(name),
+            "hours": len(tr) * tr.step_s / 3600,
+            "mean_g_per_kwh": float(tr.values_g_per_kwh.mean()),
+        })
+    if args.json:
+        print_json(rows)
+        return 0
+    print(f"{'name':<22} {'zone':<12} {'year':<5} {'kind':<7} {'hours':>6} {'mean g/kWh':>10}  source")
+    for r in rows:
+        print(f"{r['name']:<22} {r['zone']:<12} {r['year']:<5} {r['kind']:<7} {r['hours']:>6g} "
+              f"{r['mean_g_per_kwh']:>10.2f}  {r['source']}")
+    return 0
+
+
+def cmd_traces_show(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from cenas_gym.carbon import CarbonTrace
+
+    tr = CarbonTrace.load(args.name)
+    stats = asdict(tr.stats())
+    info = {
+        "name": tr.name,
+        **_trace_meta(tr.name),
+        "file": tr.source,
+        "start": _iso(tr.start),
+        "end": _iso(tr.end),
+        "step_s": tr.step_s,
+        "filled_hours": len(tr.filled) * tr.step_s / 3600,
+        "filled": [_iso(t) for t in tr.filled],
+        "stats": stats,
+    }
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"{tr.name}: {info['source']} ({info['zone']}, {info['year']}, {info['kind']})")
+    print(f"  file        {tr.source}")
+    print(f"  covers      {info['start']} .. {info['end']} (step {tr.step_s} s, {stats['hours']:g} h)")
+    filled = ", ".join(info["filled"][:5]) + (" ..." if len(info["filled"]) > 5 else "")
+    print(f"  filled      {info['filled_hours']:g} h" + (f" ({filled})" if filled else ""))
+    print("  intensity (gCO2eq/kWh):")
+    for key in ("mean", "std", "min", "p10", "p50", "p90", "max", "mean_daily_range_g_per_kwh"):
+        print(f"    {key:<28} {stats[key]:>9.2f}")
+    return 0
+
+
+def cmd_traces_plot(args: argparse.Namespace) -> int:
+    from cenas_gym.carbon import CarbonTrace
+
+    try:
+        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise CLIError("plotting needs matplotlib: pip install cenas-gym[plot]") from None
+    del matplotlib  # imported only to check it is there; Figure + Agg canvas, no pyplot state
+
+    tr = CarbonTrace.load(args.name)
+    if args.start is not None or args.hours is not None:
+        start = args.start if args.start is not None else tr.start
+        i0 = tr.index_at(start)
+        hours = args.hours if args.hours is not None else int((len(tr) - i0) * tr.step_s // 3600)
+        tr = tr.window(start, hours)
+    times = tr.times.tz_convert("UTC").tz_localize(None)
+    fig = Figure(figsize=(10, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(times, tr.values_g_per_kwh, lw=0.8, color="tab:green", drawstyle="steps-post")
+    if tr.filled:
+        import pandas as pd
+
+        mask = tr.times.isin(pd.DatetimeIndex(list(tr.filled)))
+        ax.plot(times[mask], tr.values_g_per_kwh[mask], "o", ms=3, color="tab:red", label="filled")
+        ax.legend(loc="upper right")
+    ax.set_title(f"{args.name}: carbon intensity, {_iso(tr.start)} .. {_iso(tr.end)}")
+    ax.set_xlabel("time (UTC)")
+    ax.set_ylabel("carbon intensity (gCO$_2$eq/kWh)")
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(args.out, format="png")
+    print(f"wrote {args.out} ({len(tr)} steps of {tr.step_s} s)")
+    return 0
+
+
+# ------------------------------------------------------------------------- space
+def add_space(sub: Any) -> None:
+    from cenas_gym.nasbench import ArchTable
+
+    p = sub.add_parser("space", help="summary of the NAS-Bench-201 table: Pareto front, HV, proxy quality",
+                       description="Summary of the shipped NAS-Bench-201 table.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=DEFAULT_COST,
+                   help=f"hardware-cost objective (minimised; default {DEFAULT_COST})")
+    p.set_defaults(func=cmd_space)
+
+
+def cmd_space(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from cenas_gym.nasbench import ArchTable
+    from cenas_gym.pareto import Objectives, hypervolume, pareto_mask
+
+    table = ArchTable.load()
+    frame = table.frame
+    obj = Objectives(cost=args.cost)
+    acc, cost = obj.values(table)
+    front = pareto_mask(acc, cost)
+    ref_acc, ref_cost = obj.reference_point(table)
+    hv = hypervolume(acc[front], cost[front], ref_acc, ref_cost)
+    corr = frame[list(PROXY_COLUMNS) + [TRUE_ACCURACY]].corr(method="spearman")[TRUE_ACCURACY]
+    best = int(np.argmax(acc))
+    front_idx = np.flatnonzero(front)
+    out = {
+        "size": len(table),
+        "columns": table.columns,
+        "hardware_metrics": list(ArchTable.hardware_metrics),
+        "accuracy": obj.accuracy,
+        "cost": obj.cost,
+        "cost_unit": _cost_unit(obj.cost),
+        "pareto_front_size": int(front.sum()),
+        "pareto_front_indices": [int(i) for i in front_idx],
+        "hv": hv,
+        "hv_reference_point": {"acc_pct": ref_acc, "cost": ref_cost},
+        "spearman_vs_true_accuracy": {c: float(corr[c]) for c in PROXY_COLUMNS},
+        "best_accuracy_pct": float(acc[best]),
+        "best_accuracy_index": best,
+        "best_accuracy_arch": str(frame["arch_str"].iloc[best]),
+        "best_accuracy_cost": float(cost[best]),
+    }
+    if args.json:
+        print_json(out)
+        return 0
+    unit = out["cost_unit"]
+    print(f"NAS-Bench-201: {out['size']} cells, {len(out['columns'])} columns")
+    print(f"  objectives       {obj.accuracy} (max) vs {obj.cost} (min)")
+    print(f"  Pareto front     {out['pareto_front_size']} cells")
+    print(f"  hypervolume      {hv:.6g} % x {unit}  (reference point: {ref_acc:g} %, {ref_cost:g} {unit})")
+    print(f"  best accuracy    {out['best_accuracy_pct']:.2f} % at index {best} "
+          f"({out['best_accuracy_cost']:g} {unit}) {out['best_accuracy_arch']}")
+    print(f"  Spearman rank correlation with {TRUE_ACCURACY}:")
+    for c in PROXY_COLUMNS:
+        print(f"    {c:<26} {corr[c]:.4f}")
+    print(f"  hardware metrics (--cost): {', '.join(ArchTable.hardware_metrics)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- run
+def add_run(sub: Any) -> None:
+    p = sub.add_parser("run", help="run one simulated CE-NAS search with a GPU-allocation policy",
+                       description="Run one simulated search and print its summary.")
+    p.add_argument("--policy", required=True, metavar="POLICY",
+                   help="heuristic, heuristic:causal, vanilla, oneshot, random, fixed:K, "
+                        "threshold[:P], oracle or ppo:PATH")
+    add_trace_options(p)
+    add_sim_options(p)
+    p.add_argument("--json", action="store_true", help="print the summary and the settings as JSON")
+    p.add_argument("--trajectory", metavar="FILE.csv", default=None,
+                   help="write one row per step (the simulator's records) to this CSV")
+    p.set_defaults(func=cmd_run)
+
+
+def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Play ``--policy`` once; returns (finished Simulator, JSON-ready result)."""
+    from cenas_gym.episodes import run_policy
+    from cenas_gym.policies import make_policy
+
+    policy = make_policy(args.policy)
+    trace = trace_from_args(args)
+    config = config_from_args(args)
+    start = start_from_args(args, trace, config.budget_hours)
+    log.info("running %s on %s from %s for %g h", args.policy, trace.name, start or "a random hour", config.budget_hours)
+    sim = run_policy(policy, config, trace, args.seed, start)
+    summary = sim.summary()
+    budget_g = config.carbon_budget_g
+    result = {
+        "policy": args.policy,
+        "policy_name": getattr(policy, "name", args.policy),
+        "trace": trace.name,
+        "trace_file": args.trace_file,
+        "start": _iso(sim.trace.start),
+        "seed": args.seed,
+        "gpus": config.n_gpus,
+        "optimizer": config.optimizer,
+        "accounting": args.accounting,
+        "hardware_metric": config.objectives.cost,
+        "estimator": config.estimator,
+        "budget_hours": config.budget_hours,
+        "carbon_budget_kg": args.carbon_budget_kg,
+        "stopped_by": "carbon budget" if budget_g is not None and sim.cum_carbon_g >= budget_g else "time budget",
+        "mean_intensity_g_per_kwh": float(sim.trace.values_g_per_kwh[: sim.t].mean()) if sim.t else None,
+        **summary,
+    }
+    return sim, result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    sim, r = run_from_args(args)
+    if args.trajectory is not None:
+        import pandas as pd
+
+        pd.DataFrame(sim.history).to_csv(args.trajectory, index=False)
+        log.info("wrote %d steps to %s", len(sim.history), args.trajectory)
+    if args.json:
+        print_json(r)
+        return 0
+    unit = _cost_unit(r["hardware_metric"])
+    per_kg = "inf" if not math.isfinite(r["hv_per_kg"]) else f"{r['hv_per_kg']:.4f}"
+    print(f"{r['policy_name']} on {r['trace']} from {r['start']} for {r['hours']:g} h "
+          f"({r['gpus']} GPUs, {r['optimizer']}, {r['accounting']} accounting, seed {r['seed']}; "
+          f"stopped by the {r['stopped_by']})")
+    print(f"  hypervolume       {r['final_hv_normalized']:.5f} of the true front "
+          f"(raw {r['final_hv']:.6g} % x {unit}; {r['init_hv_normalized']:.5f} after the initial samples)")
+    print(f"  carbon            {r['carbon_kg']:.3f} kg CO2eq (initial samples {r['init_carbon_kg']:.3f} kg), "
+          f"mean intensity {r['mean_intensity_g_per_kwh']:.1f} g/kWh")
+    print(f"  energy            {r['energy_kwh']:.2f} kWh")
+    print(f"  HV per kg         {per_kg}")
+    print(f"  trained/screened  {r['n_trained']} / {r['n_screened']}")
+    print(f"  GPU hours         train {r['train_gpu_h']:.1f}, sample {r['sample_gpu_h']:.1f}, "
+          f"idle {r['idle_gpu_h']:.1f}")
+    print(f"  99% of final HV   after {r['hours_to_99pct_hv']:g} h")
+    if args.trajectory is not None:
+        print(f"  trajectory        {args.trajectory} ({len(sim.history)} rows)")
+    return 0
+
+
+# -------------------------------------------------------------------------- main
+#: ``add_*`` functions, in help order; append new subcommands here.
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from cenas_gym import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="CE-NAS carbon-aware neural architecture search as a Gymnasium environment: "
+                    "carbon traces, the NAS-Bench-201 space, simulated searches.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def _message(err: BaseException) -> str:
+    if isinstance(err, KeyError) and err.args:  # str(KeyError) wraps the message in quotes
+        return str(err.args[0])
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        return f"{err.filename}: {err.strerror}"
+    return str(err) or type(err).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 user error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help/--version (0) or a usage error (2, message printed)
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("cenas_gym").setLevel(logging.INFO)
+    try:
+        return int(args.func(args))
+    except (CLIError, ValueError, KeyError, OSError) as err:  # TraceError is a ValueError
+        log.debug("user error", exc_info=True)
+        print(f"{PROG}: error: {_message(err)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
