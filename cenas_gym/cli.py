@@ -284,6 +284,7 @@ def cmd_traces_plot(args: argparse.Namespace) -> int:
         raise CLIError("plotting needs matplotlib: pip install cenas-gym[plot]") from None
     del matplotlib  # imported only to check it is there; Figure + Agg canvas, no pyplot state
 
+    _check_output_dir(args.out, "--out")
     tr = CarbonTrace.load(args.name)
     if args.start is not None or args.hours is not None:
         start = args.start if args.start is not None else tr.start
@@ -423,7 +424,18 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return sim, result
 
 
+def _check_output_dir(path: str, option: str) -> None:
+    """Fail before a long computation when an output file's folder does not exist."""
+    from pathlib import Path
+
+    parent = Path(path).expanduser().parent
+    if not parent.is_dir():
+        raise CLIError(f"{option} {path}: folder {str(parent)!r} does not exist")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.trajectory is not None:
+        _check_output_dir(args.trajectory, "--trajectory")
     sim, r = run_from_args(args)
     if args.trajectory is not None:
         import pandas as pd
