@@ -395,7 +395,10 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     from cenas_gym.episodes import run_policy
     from cenas_gym.policies import make_policy
 
-    policy = make_policy(args.policy)
+    try:
+        policy = make_policy(args.policy)
+    except ImportError as err:  # ppo:PATH without the RL extras
+        raise CLIError(f"policy {args.policy!r} cannot be loaded ({err}); pip install cenas-gym[rl]") from None
     trace = trace_from_args(args)
     config = config_from_args(args)
     start = start_from_args(args, trace, config.budget_hours)
