@@ -327,15 +327,18 @@ class Simulator:
         screen()
         finished: list[int] = []
         train_busy_s = 0.0
-        carried: list[list] = []
+        carried: list[list] = []  # jobs started this step, carried to the next
+        resumed_carried: list[list] = []  # older jobs resumed and carried again: stay in front
         free_at = [(0.0, g) for g in range(n_train)]  # (seconds into the step, GPU id)
         while free_at:
             t, g = heapq.heappop(free_at)
             if self.unfinished:
                 arch, remaining = self.unfinished.popleft()
+                resumed = True
             elif self.queue:
                 arch = self._pop_queue()
                 remaining = float(space.train_s[arch])
+                resumed = False
                 screen()
             else:
                 proposal = self.optimizer.propose(1, self.available)
@@ -344,6 +347,7 @@ class Simulator:
                 arch = int(proposal[0])
                 self.available[arch] = False
                 remaining = float(space.train_s[arch])
+                resumed = False
             if remaining <= step_s - t:
                 train_busy_s += remaining
                 finished.append(arch)
@@ -351,7 +355,8 @@ class Simulator:
                     heapq.heappush(free_at, (t + remaining, g))
             else:
                 train_busy_s += step_s - t
-                carried.append([arch, remaining - (step_s - t)])
+                (resumed_carried if resumed else carried).append([arch, remaining - (step_s - t)])
+        self.unfinished.extendleft(reversed(resumed_carried))  # oldest first, ahead of untouched ones
         self.unfinished.extend(carried)
 
         idle_s = cfg.n_gpus * step_s - train_busy_s - sample_busy_s
