@@ -7,6 +7,10 @@
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
                   [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
                   [--accounting cenas|default] [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
+    cenas-gym compare [--out DIR] [--preset default|paper|neurips] [--policies a,b] [--traces a,b]
+                      [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
+                      [--optimizer lamoo|random] [--accounting default|cenas] [--carbon-budget-kg X]
+                      [--jobs N] [--backend serial|process|ray] [--address ADDR]
 
 Structure (for adding subcommands): every subcommand is registered by a small
 ``add_<name>(sub)`` function that takes the argparse subparsers object, adds its parser and
@@ -468,9 +472,116 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------- compare
+def add_compare(sub: Any) -> None:
+    from cenas_gym.accounting import ACCOUNTING_PRESETS
+    from cenas_gym.optimizers import OPTIMIZERS
+
+    p = sub.add_parser("compare", help="compare policies over traces, windows and seeds: CSV, summary, plots",
+                       description="Run a grid of policies x traces x windows x seeds and write results.csv, "
+                                   "summary.md (means, 95 % CIs, paired differences against the heuristic) "
+                                   "and PNG plots. Options override the preset.")
+    p.add_argument("--out", metavar="DIR", default="cenas-compare", help="output folder (default cenas-compare)")
+    p.add_argument("--preset", choices=("default", "paper", "neurips"), default="default",
+                   help="default: every policy, 3 windows, 3 seeds; paper: arXiv 2307.04131 "
+                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg")
+    p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
+    p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
+    p.add_argument("--trace-file", metavar="PATH", action="append", default=None,
+                   help="a CSV trace (repeatable); added to --traces")
+    p.add_argument("--windows", metavar="ISO,ISO", default=None,
+                   help="window starts (UTC) applied to every trace; 'random' draws one from each seed")
+    p.add_argument("--seeds", metavar="N|A-B", default=None, help="N (0..N-1), A-B (inclusive) or a comma list")
+    p.add_argument("--hours", type=float, default=None, metavar="H", help="time budget in hours")
+    p.add_argument("--gpus", type=int, default=None, metavar="N", help="GPUs in the pool")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help="search algorithm")
+    p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=None, help="accounting preset")
+    p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
+                   help="one carbon budget for every run (replaces the preset's budgets)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
+                   help="default: process when --jobs > 1, else serial")
+    p.add_argument("--address", metavar="ADDR", default=None, help="Ray cluster address (default: a local Ray)")
+    p.set_defaults(func=cmd_compare)
+
+
+def _split(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
+    """The preset's :class:`~cenas_gym.compare.Grid` with the command line's overrides."""
+    from dataclasses import replace
+
+    from cenas_gym.compare import PRESETS, load_trace, parse_seeds
+    from cenas_gym.policies import make_policy
+
+    grid = PRESETS[args.preset]
+    policies = _split(args.policies) if args.policies is not None else list(grid.policies)
+    for name in policies:
+        try:
+            make_policy(name)
+        except ImportError as err:
+            raise CLIError(f"policy {name!r} cannot be loaded ({err}); pip install cenas-gym[rl]") from None
+    traces = _split(args.traces) if args.traces is not None else ([] if args.trace_file else list(grid.traces))
+    traces += list(args.trace_file or [])
+    if not traces:
+        raise CLIError("no traces: give --traces or --trace-file")
+    changes: dict[str, Any] = {}
+    if args.hours is not None:
+        changes["budget_hours"] = args.hours
+    if args.gpus is not None:
+        changes["n_gpus"] = args.gpus
+    if args.optimizer is not None:
+        changes["optimizer"] = args.optimizer
+    if args.accounting is not None:
+        changes["accounting"] = args.accounting
+    budgets = grid.carbon_budgets_kg
+    if args.carbon_budget_kg is not None:
+        changes["carbon_budget_g"] = args.carbon_budget_kg * 1000.0
+        budgets = ()
+    config = grid.config.with_(**changes)
+    if args.windows is not None:
+        windows: Any = [None if w.lower() == "random" else w for w in _split(args.windows)]
+    else:  # the preset's windows where it has them, else the `run` default start
+        windows = {}
+        for trace in traces:
+            if isinstance(grid.windows, dict) and trace in grid.windows:
+                windows[trace] = grid.windows[trace]
+            else:
+                windows[trace] = (start_from_args(argparse.Namespace(start=None), load_trace(trace), config.budget_hours),)
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else grid.seeds
+    return replace(grid, policies=policies, traces=traces, windows=windows, seeds=seeds, config=config,
+                   carbon_budgets_kg=budgets)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cenas_gym.compare import compare
+
+    if args.jobs < 1:
+        raise CLIError(f"--jobs must be >= 1, got {args.jobs}")
+    out = Path(args.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {args.out}: exists and is not a folder")
+    _check_output_dir(str(out), "--out")
+    grid = grid_from_args(args)
+    backend = args.backend or ("process" if args.jobs > 1 else "serial")
+    n = len(grid.runs())
+    log.info("compare: %d runs, backend %s, %d job(s) -> %s", n, backend, args.jobs, out)
+    try:
+        compare(grid, out, jobs=args.jobs, backend=backend, address=args.address)
+    except ImportError as err:  # ray or matplotlib missing
+        raise CLIError(str(err)) from None
+    print((out / "summary.md").read_text(encoding="utf-8"))
+    print(f"wrote {n} runs to {out}/results.csv, summary.md and PNGs")
+    return 0
+
+
 # -------------------------------------------------------------------------- main
 #: ``add_*`` functions, in help order; append new subcommands here.
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run, add_compare]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -130,3 +130,19 @@ def test_ray_equals_serial(written):
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(results, serial)
+
+
+def test_cli_compare(tmp_path, capsys):
+    from cenas_gym.cli import main
+
+    out = tmp_path / "cmp"
+    rc = main(["compare", "--out", str(out), "--policies", "heuristic,vanilla", "--traces", "ES:2022",
+               "--windows", "2022-03-01T00:00Z", "--seeds", "0-1", "--hours", "6", "--gpus", "2",
+               "--optimizer", "random", "--accounting", "cenas"])
+    assert rc == 0
+    csv = pd.read_csv(out / "results.csv")
+    assert len(csv) == 4 and set(csv["accounting"]) == {"cenas"} and set(csv["seed"]) == {0, 1}
+    assert set(csv["start"]) == {"2022-03-01T00:00Z"}
+    assert "Paired differences" in capsys.readouterr().out
+    assert main(["compare", "--out", str(tmp_path / "x"), "--policies", "nope"]) == 2
+    assert "unknown policy" in capsys.readouterr().err
