@@ -418,7 +418,8 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
             "|---|---:|---:|",
             f"| paper (8 GPUs, 80 h, California from 2021-07-02) | {PAPER_CARBON_RATIO[0]:.2f}-{PAPER_CARBON_RATIO[1]:.2f}x"
             f" | {PAPER_HV_DIFF_PCT:+.3f} |",
-            f"| this grid ({len(pr)} pairs, accounting `{first['accounting']}`, `{metric}`) | "
+            f"| this grid ({len(pr)} pairs over {pr['trace'].nunique()} trace(s) and {pr['start'].nunique()} "
+            f"window(s), accounting `{first['accounting']}`, `{metric}`) | "
             f"{_cell(ratio, 2)}x (range {_fmt(ratio.min(), 2)}-{_fmt(ratio.max(), 2)}) | {_cell(hv_pct, 3)} |",
             "",
             "The paper measures HV on (accuracy, edge-GPU energy); offline we use "
