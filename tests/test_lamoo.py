@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.svm import SVC
 
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.lamoo import LaMOO, LamooConfig, SpaceDecision, one_hot, space_decision, svm_side
+from cenas_gym.lamoo import LaMOO, LamooConfig, space_decision
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.optimizers import make_optimizer
 from cenas_gym.pareto import Objectives, hypervolume, pareto_mask
@@ -39,40 +38,6 @@ def new_lamoo(table, objectives, seed, config=None) -> LaMOO:
     lm = LaMOO(table, max_hv=max_hv, ref_point=ref, config=config)
     lm.reset(acc, cost, np.random.default_rng(seed))
     return lm
-
-
-# ---------------------------------------------------------------------- exact SVM sides
-@pytest.mark.parametrize("kernel", ["poly", "rbf", "linear", "sigmoid"])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_svm_side_and_space_decision_equal_sklearn(table, kernel, seed):
-    rng = np.random.default_rng(seed)
-    features = one_hot(table.ops.astype(np.int64))
-    train = rng.choice(N_ARCHS, size=80, replace=False)
-    labels = rng.integers(0, 2, size=train.size)
-    labels[:2] = [0, 1]
-    svm = SVC(kernel=kernel, degree=4, gamma="scale", C=1.0).fit(features[train], labels)
-
-    test = rng.choice(N_ARCHS, size=500, replace=False)
-    np.testing.assert_array_equal(svm_side(svm, features[test]), svm.predict(features[test]))
-    np.testing.assert_array_equal(svm_side(svm, features[train]), svm.predict(features[train]))
-
-    exact = space_decision(table)
-    reference = svm.decision_function(features)
-    np.testing.assert_allclose(exact.decision(svm), reference, rtol=1e-9, atol=1e-9)
-    np.testing.assert_array_equal(exact.side(svm), svm.predict(features))
-    # a fresh evaluator (not the cached one) says the same
-    np.testing.assert_allclose(SpaceDecision(table.ops).decision(svm), reference, rtol=1e-9, atol=1e-9)
-
-
-def test_svm_side_with_string_like_classes(table):
-    """classes_ other than {0, 1} map through svm.classes_ as sklearn does."""
-    rng = np.random.default_rng(5)
-    features = one_hot(table.ops.astype(np.int64))
-    idx = rng.choice(N_ARCHS, size=60, replace=False)
-    labels = np.where(rng.integers(0, 2, size=idx.size) == 1, 7, -3)
-    svm = SVC(kernel="rbf").fit(features[idx], labels)
-    np.testing.assert_array_equal(svm_side(svm, features[idx]), svm.predict(features[idx]))
-    np.testing.assert_array_equal(space_decision(table).side(svm), svm.predict(features))
 
 
 # ---------------------------------------------------------------------- the region

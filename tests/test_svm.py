@@ -1,0 +1,44 @@
+"""The fast SVM path must give scikit-learn's SVC answers exactly."""
+
+import numpy as np
+import pytest
+from sklearn.svm import SVC
+
+from cenas_gym.nasbench import ArchTable
+from cenas_gym.svm import SpaceDecision, fit_svm, one_hot
+
+
+@pytest.fixture(scope="module")
+def ops():
+    return ArchTable.load().ops.astype(np.int64)
+
+
+@pytest.mark.parametrize("kernel", ["poly", "rbf", "linear", "sigmoid"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fit_and_whole_space_decision_equal_sklearn(ops, kernel, seed):
+    rng = np.random.default_rng(seed)
+    train = rng.choice(len(ops), size=120, replace=False)
+    labels = rng.integers(0, 2, size=train.size)
+    labels[:2] = [0, 1]
+    features = one_hot(ops)
+    reference = SVC(kernel=kernel, degree=4, gamma="scale", C=1.0).fit(features[train], labels)
+
+    ours = fit_svm(ops[train], labels, kernel=kernel, degree=4, gamma="scale", C=1.0)
+    np.testing.assert_array_equal(ours.sv_ops, ops[train][reference.support_])
+    np.testing.assert_array_equal(ours.dual_coef, reference.dual_coef_[0])
+    assert ours.intercept == reference.intercept_[0]
+    assert ours.gamma == reference._gamma
+
+    expected = reference.decision_function(features)
+    np.testing.assert_allclose(SpaceDecision(ops).decision(ours), expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(SpaceDecision(ops).side(ours), reference.predict(features))
+    test = rng.choice(len(ops), size=300, replace=False)
+    np.testing.assert_allclose(ours.decision(ops[test]), expected[test], rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(ours.side(ops[test]), reference.predict(features[test]))
+
+
+def test_one_hot_marks_one_op_per_edge(ops):
+    features = one_hot(ops[:10])
+    assert features.shape == (10, 30)
+    assert (features.reshape(10, 6, 5).sum(axis=2) == 1).all()
+    assert (features.reshape(10, 6, 5).argmax(axis=2) == ops[:10]).all()
