@@ -278,7 +278,8 @@ class CENASEnv(gym.Env):
         obs[3 + k] = np.cos(angle)
         obs[4 + k] = 1.0 - sim.t / self.config.n_steps
         budget = self.config.carbon_budget_g
-        obs[5 + k] = 1.0 if budget is None else 1.0 - sim.cum_carbon_g / budget
+        # clipped: the step that spends a small budget may overshoot it by more than the budget
+        obs[5 + k] = 1.0 if budget is None else max(-1.0, 1.0 - sim.cum_carbon_g / budget)
         obs[6 + k] = sim.hv_normalized
         obs[7 + k] = self._progress
         obs[8 + k] = self._last_gain
