@@ -180,6 +180,14 @@ class CENASEnv(gym.Env):
         self._episode = new_episode(self.config, self.trace, self.np_random, start, self.forecast_steps)
         self._forecaster = make_forecaster(self.forecaster_name, epsilon=self.forecast_epsilon, rng=self._episode.forecast_rng)
         sim = self._episode.sim
+        if sim.done:  # an episode must be playable after reset()
+            budget = self.config.carbon_budget_g
+            self._episode = None
+            raise ValueError(
+                f"CENAS-v0: carbon_budget_g={budget:g} is spent before the first step by the initial "
+                f"charge ({sim.init_carbon_g:.1f} g for the n_init architectures at {sim.trace.name}); "
+                "raise the budget, lower n_init, or use an accounting that does not charge them"
+            )
         self._window_max = float(self._episode.context.episode_window().max())
         self._progress = 0.0
         self._last_gain = 0.0
