@@ -95,6 +95,7 @@ def fit_svm(
     else:
         gamma_value = float(gamma)
     if _libsvm is not None:
+        _libsvm.set_verbosity_wrap(0)  # libsvm's print switch is global; SVC.fit sets it too
         support, _, _, dual, intercept, *_ = _libsvm.fit(
             x,
             y,
