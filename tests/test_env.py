@@ -496,3 +496,23 @@ def test_carbon_budget_terminates_early():
     assert all(env.observation_space.contains(s[0]) for s in steps)
     with pytest.raises(RuntimeError):
         env.step(8)
+
+
+def test_overshooting_a_small_carbon_budget_stays_in_the_observation_space():
+    # "cenas" accounting charges nothing up front; one all-train hour emits ~1.9 kg > 2 x 300 g
+    env = gym.make("CENAS-v0", start=FIXED, optimizer="random", accounting="cenas", carbon_budget_g=300.0)
+    obs, _ = env.reset(seed=0)
+    k = env.unwrapped.forecast_steps
+    assert obs[5 + k] == 1.0
+    obs, _, terminated, _, info = env.step(8)
+    assert terminated and info["cum_carbon_g"] > 2 * 300.0
+    assert obs[5 + k] == -1.0
+    assert env.observation_space.contains(obs)
+
+
+def test_a_carbon_budget_spent_by_the_initial_charge_is_refused_at_reset():
+    env = gym.make("CENAS-v0", start=FIXED, optimizer="random", carbon_budget_g=500.0)  # initial charge ~1 kg
+    with pytest.raises(ValueError, match="carbon_budget_g"):
+        env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.unwrapped.step(8)
