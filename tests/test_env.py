@@ -516,3 +516,21 @@ def test_a_carbon_budget_spent_by_the_initial_charge_is_refused_at_reset():
         env.reset(seed=0)
     with pytest.raises(RuntimeError, match="reset"):
         env.unwrapped.step(8)
+
+
+def test_a_set_of_traces_draws_one_per_episode_reproducibly():
+    names = ["US-CAL-CISO:2021", "NO:2021"]
+    env = gym.make("CENAS-v0", trace=names, **FAST)
+    drawn = []
+    for seed in range(8):
+        env.reset(seed=seed)
+        drawn.append(env.unwrapped.simulator.trace.name.split("@")[0])
+        obs, *_ = env.step(4)
+        assert env.observation_space.contains(obs)
+    assert set(drawn) == set(names)
+    again = gym.make("CENAS-v0", trace=names, **FAST)
+    for seed in range(8):
+        again.reset(seed=seed)
+        assert again.unwrapped.simulator.trace.name.split("@")[0] == drawn[seed]
+    with pytest.raises(ValueError, match="at least one"):
+        CENASEnv(trace=[], **FAST)
