@@ -66,7 +66,8 @@ class FittedSVM:
 
     def decision(self, ops: np.ndarray) -> np.ndarray:
         """Decision values for a few cells given by their (n, edges) op codes."""
-        matches = (np.asarray(ops)[:, None, :] == self.sv_ops[None, :, :]).sum(axis=2)
+        # one-hot dot products count matching edges exactly (small integers in float64)
+        matches = (one_hot(ops) @ one_hot(self.sv_ops).T).astype(np.intp)
         return self.kernel_of_matches()[matches] @ self.dual_coef + self.intercept
 
     def side(self, ops: np.ndarray) -> np.ndarray:
