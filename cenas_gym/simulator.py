@@ -65,6 +65,10 @@ ESTIMATORS: dict[str, str] = {
 }
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """Every setting of a simulated CE-NAS run.
@@ -107,9 +111,9 @@ class SimConfig:
         def bad(name: str, why: str) -> ValueError:
             return ValueError(f"SimConfig.{name}={getattr(self, name)!r}: {why}")
 
-        if not isinstance(self.n_gpus, (int, np.integer)) or self.n_gpus < 1:
+        if not _is_int(self.n_gpus) or self.n_gpus < 1:
             raise bad("n_gpus", "must be a positive integer")
-        if not isinstance(self.step_s, (int, np.integer)) or self.step_s < 1:
+        if not _is_int(self.step_s) or self.step_s < 1:
             raise bad("step_s", "must be a positive integer number of seconds")
         if not self.budget_hours > 0:
             raise bad("budget_hours", "must be > 0")
@@ -118,9 +122,9 @@ class SimConfig:
             raise bad("budget_hours", f"must be a whole number of steps of {self.step_s} s")
         if self.carbon_budget_g is not None and not self.carbon_budget_g > 0:
             raise bad("carbon_budget_g", "must be > 0 or None")
-        if not isinstance(self.n_init, (int, np.integer)) or self.n_init < 0:
+        if not _is_int(self.n_init) or self.n_init < 0:
             raise bad("n_init", "must be a non-negative integer")
-        if not isinstance(self.queue_cap, (int, np.integer)) or self.queue_cap < 1:
+        if not _is_int(self.queue_cap) or self.queue_cap < 1:
             raise bad("queue_cap", "must be a positive integer")
         if self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"choose one of {list(OPTIMIZERS)}")
@@ -300,7 +304,7 @@ class Simulator:
         cfg, space = self.config, self.space
         if self.done:
             raise RuntimeError("the run is over (time or carbon budget spent); start a new Simulator")
-        if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or not 0 <= n_train <= cfg.n_gpus:
+        if not _is_int(n_train) or not 0 <= n_train <= cfg.n_gpus:
             raise ValueError(f"n_train must be an integer in [0, {cfg.n_gpus}], got {n_train!r}")
         n_train = int(n_train)
         n_sample = cfg.n_gpus - n_train
@@ -360,6 +364,8 @@ class Simulator:
         self.unfinished.extend(carried)
 
         idle_s = cfg.n_gpus * step_s - train_busy_s - sample_busy_s
+        if abs(idle_s) < 1e-6:  # float residue of the subtraction (e.g. -6e-15 when all train)
+            idle_s = 0.0
         energy_kwh = self.accounting.energy_kwh(train_busy_s, sample_busy_s, idle_s)
         intensity = float(self._intensity[self.t])
         carbon_g = energy_kwh * intensity
