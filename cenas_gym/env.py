@@ -36,7 +36,8 @@ class CENASEnv(gym.Env):
 
     ## Action Space
     ``Discrete(n_gpus + 1)``: the number of training GPUs (0 = all sample, ``n_gpus`` = all
-    train). With ``action_type="continuous"``: ``Box(0, 1, (1,), float32)``, the fraction of
+    train). With ``action_type="continuous"``: ``Box(-1, 1, (1,), float32)`` (symmetric, as
+    SB3 recommends), read as the fraction ``(a + 1) / 2`` of
     GPUs that train, rounded half up to whole GPUs.
 
     ## Observation Space
@@ -156,7 +157,7 @@ class CENASEnv(gym.Env):
         if action_type == "discrete":
             self.action_space = spaces.Discrete(n + 1)
         else:
-            self.action_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+            self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         k = self.forecast_steps
         low = np.zeros(12 + k, dtype=np.float32)
         high = np.ones(12 + k, dtype=np.float32)
@@ -246,6 +247,13 @@ class CENASEnv(gym.Env):
         return self._episode.context
 
     @property
+    def policy_rng(self) -> np.random.Generator:
+        """The episode's random stream reserved for the policy (same as on the fast path)."""
+        if self._episode is None:
+            raise RuntimeError("CENAS-v0: call reset() first")
+        return self._episode.policy_rng
+
+    @property
     def simulator(self):
         """The current episode's simulator (``None`` before the first reset)."""
         return None if self._episode is None else self._episode.sim
@@ -257,10 +265,12 @@ class CENASEnv(gym.Env):
             if value.shape != () or not np.issubdtype(value.dtype, np.integer) or not 0 <= int(value) <= n:
                 raise ValueError(f"CENAS-v0: action must be an integer in [0, {n}] (Discrete({n + 1})), got {action!r}")
             return int(value)
+        if isinstance(action, (str, bytes)):
+            raise ValueError(f"CENAS-v0: action must be one number in [-1, 1] (Box shape (1,)), got {action!r}")
         value = np.asarray(action, dtype=np.float64).reshape(-1)
-        if value.shape != (1,) or not 0.0 <= value[0] <= 1.0:
-            raise ValueError(f"CENAS-v0: action must be one fraction in [0, 1] (Box shape (1,)), got {action!r}")
-        return int(np.floor(value[0] * n + 0.5))
+        if value.shape != (1,) or not -1.0 <= value[0] <= 1.0:
+            raise ValueError(f"CENAS-v0: action must be one number in [-1, 1] (Box shape (1,)), got {action!r}")
+        return int(np.floor((value[0] + 1.0) / 2.0 * n + 0.5))
 
     def _progress_of(self, hv_normalized: float) -> float:
         sim = self._episode.sim

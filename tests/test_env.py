@@ -33,8 +33,6 @@ RECORD_KEYS = {
     "n_screened_step", "n_trained", "n_screened", "queue_len", "unfinished_jobs", "unfinished_work_s", "hv",
     "hv_gain", "hv_normalized",
 }
-# SB3's check_env recommends a [-1, 1] Box; CENAS-v0 documents Box(0, 1) (a training fraction).
-SB3_SYMMETRIC_BOX = "We recommend you to use a symmetric and normalized Box action space"
 
 
 def play(env, actions=None, seed=0, rng_seed=0):
@@ -65,9 +63,6 @@ def test_gymnasium_and_sb3_env_checkers_pass_without_warnings(action_type, rende
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(env.unwrapped, skip_render_check=render_mode is None)
-        if action_type == "continuous":
-            # the only tolerated warning: the documented Box(0, 1) is not symmetric
-            warnings.filterwarnings("ignore", message=SB3_SYMMETRIC_BOX)
         sb3_check_env(env, warn=True, skip_render_check=render_mode is None)
     env.close()
 
@@ -76,11 +71,12 @@ def test_continuous_action_space_is_the_documented_training_fraction():
     env = gym.make("CENAS-v0", action_type="continuous", start=FIXED, **FAST)
     space = env.action_space
     assert isinstance(space, gym.spaces.Box) and space.shape == (1,) and space.dtype == np.float32
-    assert space.low[0] == 0.0 and space.high[0] == 1.0
+    assert space.low[0] == -1.0 and space.high[0] == 1.0
     env.reset(seed=0)
-    # fraction x 8 rounded half up: 0.0625 x 8 = 0.5 -> 1; 0.5 -> 4; 1 -> 8
+    # action a means the fraction (a + 1) / 2; fraction x 8 rounded half up:
+    # 0.0625 x 8 = 0.5 -> 1; 0.5 -> 4; 1 -> 8
     for fraction, n_train in [(0.0, 0), (0.0625, 1), (0.06, 0), (0.5, 4), (0.9375, 8), (1.0, 8)]:
-        _, _, _, _, info = env.step(np.array([fraction], dtype=np.float32))
+        _, _, _, _, info = env.step(np.array([2.0 * fraction - 1.0], dtype=np.float32))
         assert info["gpus_train"] == n_train, fraction
 
 
@@ -279,11 +275,11 @@ def test_discrete_action_outside_the_space_raises_naming_the_range(action):
     assert env.unwrapped.simulator.t == 1
 
 
-@pytest.mark.parametrize("action", [1.5, -0.1, [0.2, 0.3], np.nan, [[0.5, 0.5]]])
+@pytest.mark.parametrize("action", [1.5, -1.1, [0.2, 0.3], np.nan, [[0.5, 0.5]], "0.5"])
 def test_continuous_action_outside_the_space_raises_naming_the_range(action):
     env = gym.make("CENAS-v0", start=FIXED, action_type="continuous", **FAST)
     env.reset(seed=0)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
         env.unwrapped.step(action)
     assert env.unwrapped.simulator.t == 0
 
