@@ -17,13 +17,19 @@ import json
 TRAIN_TRACES = ["US-CAL-CISO:2021", "ES:2021", "NO:2021", "EIA-AZPS:2022", "EIA-SOCO:2022"]
 
 
-def env_creator(env_config: dict):
-    import cenas_gym  # noqa: F401  (registers CENAS-v0 in the runner's process)
-    from cenas_gym.agents import make_env
+def make_env_creator():
+    """The env factory RLlib ships to its env runners. Defined inside a function so that
+    cloudpickle sends it by value (the runners need not import this script)."""
 
-    config = dict(env_config)
-    traces = config.pop("traces", TRAIN_TRACES)
-    return make_env(traces, config)
+    def env_creator(env_config: dict):
+        import cenas_gym  # noqa: F401  (registers CENAS-v0 in the runner's process)
+        from cenas_gym.agents import make_env
+
+        config = dict(env_config)
+        traces = config.pop("traces", ["US-CAL-CISO:2021"])
+        return make_env(traces, config)
+
+    return env_creator
 
 
 def build_config(args):
@@ -63,7 +69,7 @@ def main(argv=None) -> dict:
 
     ray.init(num_cpus=args.num_cpus, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
     try:
-        register_env("CENAS-rllib", env_creator)
+        register_env("CENAS-rllib", make_env_creator())
         config = build_config(args)
         algo = config.build_algo() if hasattr(config, "build_algo") else config.build()
         last: dict = {}
