@@ -322,7 +322,7 @@ def run_agent_episode(policy, env_kwargs: dict | None = None, seed: int = 0, sta
     try:
         obs, info = env.reset(seed=seed)
         base = env.unwrapped
-        policy.reset(base.episode_context(), base._episode.policy_rng)
+        policy.reset(base.episode_context(), base.policy_rng)
         done = False
         while not done:
             obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
