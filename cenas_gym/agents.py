@@ -254,6 +254,8 @@ class PPOPolicy:
     (see :func:`run_agent_episode`), not on the simulator's fast path.
     """
 
+    needs_observation = True  # run_policy plays it through the env
+
     def __init__(self, model, stats: dict[str, Any], path: str | Path) -> None:
         self.model = model
         self.stats = stats

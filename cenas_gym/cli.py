@@ -474,14 +474,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------- compare
 def add_compare(sub: Any) -> None:
-    from cenas_gym.accounting import ACCOUNTING_PRESETS
-    from cenas_gym.optimizers import OPTIMIZERS
-
     p = sub.add_parser("compare", help="compare policies over traces, windows and seeds: CSV, summary, plots",
                        description="Run a grid of policies x traces x windows x seeds and write results.csv, "
                                    "summary.md (means, 95 % CIs, paired differences against the heuristic) "
                                    "and PNG plots. Options override the preset.")
     p.add_argument("--out", metavar="DIR", default="cenas-compare", help="output folder (default cenas-compare)")
+    add_grid_options(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def add_grid_options(p: argparse.ArgumentParser) -> None:
+    """The options shared by ``compare`` and ``evaluate``: what to run and how."""
+    from cenas_gym.accounting import ACCOUNTING_PRESETS
+    from cenas_gym.optimizers import OPTIMIZERS
+
     p.add_argument("--preset", choices=("default", "paper", "neurips"), default="default",
                    help="default: every policy, 3 windows, 3 seeds; paper: arXiv 2307.04131 "
                         "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg")
@@ -502,7 +508,6 @@ def add_compare(sub: Any) -> None:
     p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
                    help="default: process when --jobs > 1, else serial")
     p.add_argument("--address", metavar="ADDR", default=None, help="Ray cluster address (default: a local Ray)")
-    p.set_defaults(func=cmd_compare)
 
 
 def _split(text: str) -> list[str]:
@@ -556,6 +561,11 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    return run_grid_command(args, grid_from_args(args))
+
+
+def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
+    """Run ``grid`` into ``--out`` and print its summary (``compare`` and ``evaluate``)."""
     from pathlib import Path
 
     from cenas_gym.compare import compare
@@ -566,7 +576,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {args.out}: exists and is not a folder")
     _check_output_dir(str(out), "--out")
-    grid = grid_from_args(args)
     backend = args.backend or ("process" if args.jobs > 1 else "serial")
     n = len(grid.runs())
     log.info("compare: %d runs, backend %s, %d job(s) -> %s", n, backend, args.jobs, out)
@@ -579,9 +588,87 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# -------------------------------------------------------------------------- train / evaluate
+TRAIN_TRACES = "US-CAL-CISO:2021,ES:2021,NO:2021,EIA-AZPS:2022,EIA-SOCO:2022"
+HELD_OUT_TRACES = "US-CAL-CISO:2023,ES:2023,EIA-CISO:2022,EIA-BPAT:2022"
+
+
+def add_train(sub: Any) -> None:
+    p = sub.add_parser("train", help="train a PPO allocation agent (Stable-Baselines3) on CENAS-v0",
+                       description="Train SB3 PPO on CENAS-v0 over a set of traces with random windows, "
+                                   "several envs in parallel, TensorBoard logging of the env's metrics, "
+                                   "periodic paired checks against the heuristic on held-out traces, "
+                                   "checkpoints and resume. Hyperparameters: agents/ppo.yml (rl-zoo3 format).")
+    p.add_argument("--out", metavar="DIR", required=True, help="folder for the model, checkpoints/ and tb/")
+    p.add_argument("--traces", metavar="A,B", default=TRAIN_TRACES, help=f"training traces (default {TRAIN_TRACES})")
+    p.add_argument("--held-out", metavar="A,B", default=HELD_OUT_TRACES,
+                   help=f"traces for the periodic check against the heuristic (default {HELD_OUT_TRACES}; '' for none)")
+    p.add_argument("--timesteps", type=int, default=None, metavar="N", help="default: n_timesteps of the file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-envs", type=int, default=None, metavar="N", help="parallel envs (default: the file's)")
+    p.add_argument("--conf-file", metavar="YML", default=None, help="rl-zoo3 hyperparameters (default agents/ppo.yml)")
+    p.add_argument("--optimizer", choices=("lamoo", "random"), default="random",
+                   help="proposer inside the training env (default random: ~50x faster than LaMOO)")
+    p.add_argument("--eval-every", type=int, default=25_000, metavar="N", help="timesteps between held-out checks")
+    p.add_argument("--max-minutes", type=float, default=None, metavar="M", help="stop and save after M minutes")
+    p.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from cenas_gym.agents import train_ppo
+        import stable_baselines3  # noqa: F401
+    except ImportError as err:
+        raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
+    path = train_ppo(
+        args.out,
+        traces=_split(args.traces),
+        held_out=_split(args.held_out),
+        timesteps=args.timesteps,
+        seed=args.seed,
+        n_envs=args.n_envs,
+        hyperparams_path=args.conf_file,
+        env_kwargs={"optimizer": args.optimizer},
+        eval_every=args.eval_every,
+        resume=args.resume,
+        max_wall_s=None if args.max_minutes is None else 60.0 * args.max_minutes,
+    )
+    print(f"saved {path}")
+    return 0
+
+
+def add_evaluate(sub: Any) -> None:
+    p = sub.add_parser("evaluate", help="a trained agent against the heuristic and the baselines, paired",
+                       description="Play the agent, the heuristic and the baselines on the same traces, windows "
+                                   "and seeds and write the same results.csv, summary.md (paired differences "
+                                   "against the heuristic) and plots as `compare`.")
+    p.add_argument("--agent", metavar="PATH", default=None, help="an SB3 PPO zip (default: the shipped agent)")
+    p.add_argument("--out", metavar="DIR", default="cenas-evaluate", help="output folder (default cenas-evaluate)")
+    add_grid_options(p)
+    p.set_defaults(func=cmd_evaluate, preset="default")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from cenas_gym.agents import shipped_agent_path
+
+    if args.agent is None and shipped_agent_path() is None:
+        raise CLIError("no --agent given and no agent ships with this installation")
+    agent = f"ppo:{args.agent}" if args.agent else "ppo"  # "ppo": the shipped agent
+    if args.policies is None:
+        args.policies = ",".join([agent, "heuristic", "vanilla", "oneshot", "random", "threshold", "oracle"])
+    if args.traces is None and not args.trace_file:
+        args.traces = HELD_OUT_TRACES
+    if args.windows is None:
+        args.windows = "random"
+    if args.seeds is None:
+        args.seeds = "5"
+    return run_grid_command(args, grid_from_args(args))
+
+
 # -------------------------------------------------------------------------- main
 #: ``add_*`` functions, in help order; append new subcommands here.
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run, add_compare]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run, add_compare, add_train, add_evaluate]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -587,19 +587,11 @@ def compare(
 
 
 # ------------------------------------------------------------------------------ presets
-def shipped_ppo_agent() -> Path | None:
-    """The shipped PPO agent ``agents/ppo_cenas.zip``, if there is one."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "agents" / "ppo_cenas.zip", here.parent / "agents" / "ppo_cenas.zip"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _default_policies() -> tuple[str, ...]:
     policies = ("heuristic", "heuristic:causal", "vanilla", "oneshot", "random", "threshold", "oracle")
-    agent = shipped_ppo_agent()
-    return policies + ((f"ppo:{agent}",) if agent is not None else ())
+    from cenas_gym.agents import shipped_agent_path
+
+    return policies + (("ppo",) if shipped_agent_path() is not None else ())
 
 
 #: Every policy on two Californian windows (summer, winter) and one Spanish one, 3 seeds,

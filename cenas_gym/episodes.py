@@ -9,7 +9,7 @@ proposals), the forecaster's (noise) and the policy's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,23 @@ def run_policy(
     start: str | int | pd.Timestamp | None = None,
     table: ArchTable | None = None,
 ) -> Simulator:
-    """Play ``policy`` on the simulator's fast path (no Gymnasium); returns the finished run."""
+    """Play ``policy`` on the simulator's fast path (no Gymnasium); returns the finished run.
+
+    A policy that reads observations (``policy.needs_observation``, e.g. a PPO agent) is
+    played through ``CENASEnv`` with the same config, trace, seed and start instead: the env
+    and the fast path give the same episode for the same seed.
+    """
+    if getattr(policy, "needs_observation", False):
+        from cenas_gym.env import CENASEnv
+
+        options = {f.name: getattr(config, f.name) for f in fields(config)}
+        env = CENASEnv(trace=trace, start=start, **options)
+        obs, info = env.reset(seed=seed)
+        policy.reset(env.episode_context(), env.policy_rng)
+        terminated = False
+        while not terminated:
+            obs, _, terminated, _, info = env.step(policy.act(obs, info))
+        return env.simulator
     if trace.step_s != config.step_s:
         trace = trace.resample(config.step_s)
     episode = new_episode(config, trace, np.random.default_rng(seed), start, 0, table)

@@ -33,6 +33,9 @@ Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
 ``threshold`` / ``threshold:P``
     all GPUs train when the intensity is at or below the P-th percentile (default 50) of the
     trailing 7 days, otherwise all sample (causal).
+``ppo`` / ``ppo:PATH``
+    a trained Stable-Baselines3 agent (the shipped one, or a zip); it reads the env's
+    observation, so :func:`cenas_gym.episodes.run_policy` plays it through the env.
 ``oracle``
     knows the whole episode's intensities: all GPUs train in the cleanest half of the
     episode's hours (ties: earlier hour first), all sample otherwise. An upper reference for
@@ -202,8 +205,15 @@ def make_policy(name: str) -> Policy:
             raise ValueError(f"policy {name!r}: {err}") from None
     if kind == "oracle" and not arg:
         return Oracle()
-    if kind == "ppo" and arg:
-        from cenas_gym.agents import PPOPolicy
+    if kind == "ppo":
+        from cenas_gym.agents import PPOPolicy, shipped_agent_path
 
-        return PPOPolicy.load(arg)
-    raise ValueError(f"unknown policy {name!r}; choose one of {list(BASELINES)} or ppo:PATH")
+        if arg:
+            return PPOPolicy.load(arg)
+        shipped = shipped_agent_path()
+        if shipped is None:
+            raise ValueError("policy 'ppo': no agent ships with this installation; use ppo:PATH")
+        policy = PPOPolicy.load(shipped)
+        policy.name = "ppo"
+        return policy
+    raise ValueError(f"unknown policy {name!r}; choose one of {list(BASELINES)}, ppo (the shipped agent) or ppo:PATH")

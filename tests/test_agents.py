@@ -64,16 +64,19 @@ def test_same_seed_same_episode(tiny_agent):
     assert a == b
 
 
-def test_agent_needs_observation(tiny_agent):
+def test_agent_needs_observation_and_run_policy_plays_it_through_the_env(tiny_agent):
     policy = PPOPolicy.load(tiny_agent)
     with pytest.raises(RuntimeError):
         policy.act(np.zeros(18, np.float32), {"step": 0})
-    from cenas_gym.episodes import run_policy
+    with pytest.raises(ValueError, match="gym.make"):
+        policy.features(None, {"step": 0})
     from cenas_gym.carbon import CarbonTrace
+    from cenas_gym.episodes import run_policy
     from cenas_gym.simulator import SimConfig
 
-    with pytest.raises(ValueError, match="gym.make"):
-        run_policy(policy, SimConfig(**FAST), CarbonTrace.load("ES:2023"), 0)
+    sim = run_policy(policy, SimConfig(**FAST), CarbonTrace.load("ES:2023"), 3, "2023-05-01T00:00Z")
+    through_env = run_agent_episode(policy, {"trace": "ES:2023", **FAST}, seed=3, start="2023-05-01T00:00Z")
+    assert sim.summary() == {k: through_env[k] for k in sim.summary()}
 
 
 def test_resume_continues_timesteps(tmp_path):
