@@ -489,7 +489,7 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     from cenas_gym.optimizers import OPTIMIZERS
 
     p.add_argument("--preset", choices=("default", "paper", "neurips"), default="default",
-                   help="default: every policy, 3 windows, 3 seeds; paper: arXiv 2307.04131 "
+                   help="default: every policy, 3 windows, 5 seeds; paper: arXiv 2307.04131 "
                         "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg")
     p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
     p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
