@@ -205,7 +205,7 @@ def make_policy(name: str) -> Policy:
             raise ValueError(f"policy {name!r}: {err}") from None
     if kind == "oracle" and not arg:
         return Oracle()
-    if kind == "ppo":
+    if kind == "ppo" and (arg or name == "ppo"):
         from cenas_gym.agents import PPOPolicy, shipped_agent_path
 
         if arg:
