@@ -221,10 +221,14 @@ def _serial(specs: list[RunSpec], progress: bool) -> list[dict]:
 
 
 def _process(specs: list[RunSpec], jobs: int, progress: bool) -> list[dict]:
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    # Workers start from a clean server process, not a fork of this one: a parent that has
+    # loaded torch (a PPO policy checked or played here) deadlocks forked children.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     out: list[dict | None] = [None] * len(specs)
-    with ProcessPoolExecutor(max_workers=jobs) as pool, _progress(len(specs), progress, f"compare x{jobs}") as bar:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool, _progress(len(specs), progress, f"compare x{jobs}") as bar:
         futures = {pool.submit(run_one, spec): i for i, spec in enumerate(specs)}
         for fut in as_completed(futures):
             out[futures[fut]] = fut.result()

@@ -31,3 +31,13 @@ def test_evaluate_writes_paired_tables(tmp_path, capsys):
 def test_train_without_traces_is_a_user_error(capsys):
     assert main(["train", "--out", "/nonexistent-dir/x", "--traces", "", "--timesteps", "64"]) == 2
     assert "cenas-gym: error:" in capsys.readouterr().err
+
+
+def test_evaluate_on_a_process_pool_after_loading_the_agent_here(tmp_path):
+    """The CLI loads the agent (torch) in the parent before the pool starts: forked workers
+    used to deadlock there, so the pool must start its workers cleanly."""
+    out = tmp_path / "ev"
+    argv = ["evaluate", "--traces", "ES:2023", "--seeds", "2", "--hours", "6", "--optimizer", "random",
+            "--policies", "ppo,heuristic", "--jobs", "2", "--out", str(out)]
+    assert main(argv) == 0
+    assert (out / "results.csv").read_text().count("\n") == 1 + 2 * 2
