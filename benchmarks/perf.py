@@ -24,11 +24,10 @@ from collections import defaultdict
 from contextlib import contextmanager
 
 import gymnasium as gym
-import numpy as np
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import run_policy
+from cenas_gym.episodes import play_in_env, run_policy
 from cenas_gym.policies import make_policy
 from cenas_gym.simulator import SimConfig
 
@@ -41,14 +40,8 @@ def rss_mb() -> float:
 
 
 def env_episode(env: gym.Env, seed: int, policy_name: str) -> int:
-    obs, info = env.reset(seed=seed)
-    policy = make_policy(policy_name)
-    policy.reset(env.unwrapped.episode_context(), np.random.default_rng(seed))
-    steps, done = 0, False
-    while not done:
-        obs, _, done, _, info = env.step(policy.act(obs, info))
-        steps += 1
-    return steps
+    """Play one episode through the env; returns the steps played."""
+    return play_in_env(env, make_policy(policy_name), seed).t
 
 
 @contextmanager

@@ -320,18 +320,13 @@ def run_agent_episode(policy, env_kwargs: dict | None = None, seed: int = 0, sta
     kwargs = dict(env_kwargs or {})
     if start is not None:
         kwargs["start"] = start
+    from cenas_gym.episodes import play_in_env
+
     env = gym.make(ENV_ID, **kwargs)
     try:
-        obs, info = env.reset(seed=seed)
-        base = env.unwrapped
-        policy.reset(base.episode_context(), base.policy_rng)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
-            done = terminated or truncated
-        summary = dict(base.simulator.summary())
-        summary["trace"] = base.trace.name
-        summary["start"] = int(base.episode_context().start)
+        summary = dict(play_in_env(env, policy, seed).summary())
+        summary["trace"] = env.unwrapped.trace.name
+        summary["start"] = int(env.unwrapped.episode_context().start)
         return summary
     finally:
         env.close()

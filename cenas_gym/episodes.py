@@ -114,13 +114,7 @@ def run_policy(
         from cenas_gym.env import CENASEnv
 
         options = {f.name: getattr(config, f.name) for f in fields(config)}
-        env = CENASEnv(trace=trace, start=start, **options)
-        obs, info = env.reset(seed=seed)
-        policy.reset(env.episode_context(), env.policy_rng)
-        terminated = False
-        while not terminated:
-            obs, _, terminated, _, info = env.step(policy.act(obs, info))
-        return env.simulator
+        return play_in_env(CENASEnv(trace=trace, start=start, **options), policy, seed)
     if trace.step_s != config.step_s:
         trace = trace.resample(config.step_s)
     episode = new_episode(config, trace, np.random.default_rng(seed), start, 0, table)
@@ -129,3 +123,16 @@ def run_policy(
     while not sim.done:
         sim.step(policy.act(None, step_info(sim)))
     return sim
+
+
+def play_in_env(env, policy: Policy, seed: int) -> Simulator:
+    """Play one episode of ``policy`` through a ``CENASEnv`` (wrapped or not); returns its
+    finished simulator. The policy gets the episode's context and its own random stream."""
+    obs, info = env.reset(seed=seed)
+    base = env.unwrapped
+    policy.reset(base.episode_context(), base.policy_rng)
+    done = False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
+        done = terminated or truncated
+    return base.simulator
