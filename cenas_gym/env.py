@@ -50,7 +50,7 @@ class CENASEnv(gym.Env):
     | 2 .. 1+k | forecast of the next k hours / 500 (the chosen forecaster) |
     | 2+k, 3+k | sin, cos of the hour of day (UTC) |
     | 4+k | time budget left (fraction) |
-    | 5+k | carbon budget left (fraction; 1 without a carbon budget) |
+    | 5+k | carbon budget left (fraction, floored at -1; 1 without a carbon budget) |
     | 6+k | HV now, normalised by the table's true front |
     | 7+k | HV progress: (HV - HV at start) / (max HV - HV at start) |
     | 8+k | progress gained in the last step |
