@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -119,12 +118,10 @@ def test_errors(table: ArchTable) -> None:
         table.column("edgegpu_energy_mj")
 
 
-def test_default_load_is_cached_and_fast() -> None:
-    t0 = time.perf_counter()
+def test_default_load_is_cached() -> None:
     a = ArchTable.load()
     b = ArchTable.load()
     assert a is b
-    assert time.perf_counter() - t0 < 0.5
     fresh = ArchTable.load(SHIPPED)
     assert fresh is not a and fresh.frame.equals(a.frame)
 
