@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import subprocess
 import sys

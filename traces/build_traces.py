@@ -211,7 +211,7 @@ def sources_md(rows: list[dict], estimated: dict[str, tuple[int, int]], waat: di
     for name, ts in EXPECTED_FILLS.items():
         a(f"  - `{name}`: {', '.join(ts)} (the source rows are present but every column is empty).")
     a("  No other trace was filled.")
-    a(f"- **WAAT is not an independent trace.** `EIA-WAAT:2022` equals `EIA-BPAT:2022` in")
+    a("- **WAAT is not an independent trace.** `EIA-WAAT:2022` equals `EIA-BPAT:2022` in")
     a(f"  {100 * waat['same']:.1f}% of hours (raw `avg_CI`); the other {waat['n_diff']} hours differ by at most")
     a(f"  {waat['max_diff']:.2f} gCO2eq/kWh (mean |difference| over the year {waat['mean_diff']:.3f}),")
     gs = waat["gen_same"]
