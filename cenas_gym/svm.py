@@ -128,34 +128,49 @@ def fit_svm(
 
 
 class SpaceDecision:
-    """Exact decision values of a :class:`FittedSVM` over every cell of a table."""
+    """Exact decision values of a :class:`FittedSVM` over every cell of a table.
+
+    The edges are split into two halves A and B; a cell is a pair (a, b) of half-cells and
+    its match count with a support vector is ``m = m_A(a) + m_B(b)``. With ``M_A`` (half-cells
+    of A x support vectors) and ``M_B`` likewise, the decision over the whole grid is
+
+        f(a, b) = intercept + sum_s sum_j [M_A[a, j] = s] coef_j g(s + M_B[b, j])
+
+    one matrix product of (|A| x (hA + 1) n_sv) by ((hA + 1) n_sv x |B|).
+    """
 
     def __init__(self, ops: np.ndarray) -> None:
         ops = np.asarray(ops, dtype=np.int64)
         self.n_edges = ops.shape[1]
-        self.grid_shape = (N_OPS,) * self.n_edges
-        self.grid_code = np.ravel_multi_index(tuple(ops.T), self.grid_shape)  # cell -> grid position
-        self.subsets = [tuple(e for e in range(self.n_edges) if mask >> e & 1) for mask in range(1 << self.n_edges)]
         self.n_cells = ops.shape[0]
+        self.half = self.n_edges // 2  # edges 0..half-1 form A, the rest B
+        grid = np.ravel_multi_index(tuple(ops.T), (N_OPS,) * self.n_edges)  # cell -> grid position
+        self.grid_code = grid
+        self._half_cells_a = _all_cells(self.half)  # (5^hA, hA), C order
+        self._half_cells_b = _all_cells(self.n_edges - self.half)
 
     def decision(self, svm: FittedSVM) -> np.ndarray:
         """Decision value of every cell (indexed like the table)."""
         g = svm.kernel_of_matches()
-        h = [sum((-1) ** (k - i) * comb(k, i) * g[i] for i in range(k + 1)) for k in range(self.n_edges + 1)]
-        grid = np.full(self.grid_shape, svm.intercept)
-        for subset in self.subsets:
-            weight = h[len(subset)]
-            if weight == 0.0:
-                continue
-            if subset:
-                code = np.ravel_multi_index(tuple(svm.sv_ops[:, subset].T), (N_OPS,) * len(subset))
-                table = np.bincount(code, weights=svm.dual_coef, minlength=N_OPS ** len(subset))
-            else:
-                table = np.array(svm.dual_coef.sum())
-            shape = [N_OPS if e in subset else 1 for e in range(self.n_edges)]
-            grid += weight * table.reshape(shape)
-        return grid.ravel()[self.grid_code]
+        sv = svm.sv_ops
+        n_sv = sv.shape[0]
+        matches_a = (self._half_cells_a[:, None, :] == sv[None, :, : self.half]).sum(axis=2)  # (|A|, n_sv)
+        matches_b = (self._half_cells_b[:, None, :] == sv[None, :, self.half :]).sum(axis=2)  # (|B|, n_sv)
+        levels = self.half + 1
+        left = np.zeros((matches_a.shape[0], levels, n_sv))
+        rows, cols = np.indices(matches_a.shape)
+        left[rows, matches_a, cols] = svm.dual_coef[cols]
+        right = g[np.arange(levels)[:, None, None] + matches_b.T[None, :, :]]  # (levels, n_sv, |B|)
+        grid = left.reshape(-1, levels * n_sv) @ right.reshape(levels * n_sv, -1)
+        return grid.ravel()[self.grid_code] + svm.intercept
 
     def side(self, svm: FittedSVM) -> np.ndarray:
         """Predicted label (0 or 1) of every cell."""
         return (self.decision(svm) > 0).astype(np.int64)
+
+
+def _all_cells(n_edges: int) -> np.ndarray:
+    """Every op assignment of ``n_edges`` edges, (5^n_edges, n_edges), in C (ravel) order."""
+    return np.array(np.unravel_index(np.arange(N_OPS**n_edges), (N_OPS,) * n_edges), dtype=np.int64).T.reshape(
+        -1, n_edges
+    )
