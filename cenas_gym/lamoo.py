@@ -35,7 +35,7 @@ import numpy as np
 
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.pareto import dominance_counts, hypervolume
-from cenas_gym.svm import FittedSVM, SpaceDecision, fit_svm
+from cenas_gym.svm import FittedSVM, fit_svm, one_hot
 
 N_OPS = 5
 
@@ -86,9 +86,11 @@ class _Node:
 
 
 @lru_cache(maxsize=4)
-def space_decision(table: ArchTable) -> SpaceDecision:
-    """The (cached) whole-space SVM evaluator of a table."""
-    return SpaceDecision(table.ops)
+def one_hot_table(table: ArchTable) -> np.ndarray:
+    """The (cached, read-only) one-hot features of every cell of a table."""
+    features = one_hot(table.ops)
+    features.flags.writeable = False
+    return features
 
 
 class LaMOO:
@@ -103,7 +105,7 @@ class LaMOO:
     ) -> None:
         self.config = config or LamooConfig()
         self.ops = table.ops.astype(np.int64)
-        self._space = space_decision(table)
+        self._features = one_hot_table(table)  # (cells, 30) one-hot edge operations
         self.cp = self.config.cp_fraction * max_hv
         self.ref_point = ref_point
 
@@ -113,7 +115,7 @@ class LaMOO:
         self._rng = rng
         self._trained: list[int] = []
         self._path: list[tuple[FittedSVM, int]] | None = None  # None: refit before the next proposal
-        self._mask: np.ndarray | None = None
+        self._membership: np.ndarray | None = None  # per cell: -1 untested, 0 outside, 1 inside
         self.root: _Node | None = None
 
     def observe(self, indices: np.ndarray) -> None:
@@ -183,17 +185,31 @@ class LaMOO:
                 path.append((parent.svm, 1 if parent.children[0] is leaf else 0))
                 leaf = parent
             self._path = path[::-1]
-            self._mask = None
+            self._membership = None
         return self._path
 
+    def _inside(self, cells: np.ndarray) -> np.ndarray:
+        """Whether each cell lies inside the selected region; memoised until the next refit.
+
+        A cell is tested by the path's SVMs in turn, and only while it is still inside."""
+        path = self.region_path()  # refits (and forgets memberships) if stale
+        membership = self._membership
+        if membership is None:
+            membership = self._membership = np.full(self.ops.shape[0], -1, dtype=np.int8)
+        unknown = cells[membership[cells] < 0]
+        if unknown.size:
+            inside = np.ones(unknown.size, dtype=bool)
+            for svm, side in path:
+                still = np.flatnonzero(inside)
+                if still.size == 0:
+                    break
+                inside[still] = (svm.decision_one_hot(self._features[unknown[still]]) > 0) == side
+            membership[unknown] = inside
+        return membership[cells] == 1
+
     def region_mask(self) -> np.ndarray:
-        """Mask over the whole table: inside the selected region (cached until the next refit)."""
-        if self._mask is None:
-            mask = np.ones(self._space.n_cells, dtype=bool)
-            for svm, side in self.region_path():
-                mask &= self._space.side(svm) == side
-            self._mask = mask
-        return self._mask
+        """Mask over the whole table: inside the selected region."""
+        return self._inside(np.arange(self.ops.shape[0]))
 
     def propose(self, n: int, available: np.ndarray) -> np.ndarray:
         pool = np.flatnonzero(available)
@@ -203,10 +219,20 @@ class LaMOO:
         if not self.region_path():
             return self._rng.choice(pool, size=n, replace=False)
         # uniform over the region: the first n of a random permutation that lie inside it;
-        # if it holds fewer, the rest are the first ones outside it (uniform too)
+        # if it holds fewer, the rest are the first ones outside it (uniform too). Membership
+        # is tested along the permutation, a block at a time, only as far as needed.
         order = self._rng.permutation(pool)
-        inside = self.region_mask()[order]
-        chosen = order[inside][:n]
-        if chosen.size < n:
-            chosen = np.concatenate((chosen, order[~inside][: n - chosen.size]))
-        return chosen
+        chosen: list[np.ndarray] = []
+        found, start, block = 0, 0, max(256, 16 * n)
+        while found < n and start < order.size:
+            part = order[start : start + block]
+            hits = part[self._inside(part)]
+            chosen.append(hits)
+            found += hits.size
+            start += block
+            block *= 2
+        chosen_cells = np.concatenate(chosen)[:n]
+        if chosen_cells.size < n:  # the whole permutation was tested
+            outside = order[~self._inside(order)]
+            chosen_cells = np.concatenate((chosen_cells, outside[: n - chosen_cells.size]))
+        return chosen_cells

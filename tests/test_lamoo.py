@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.lamoo import LaMOO, LamooConfig, space_decision
+from cenas_gym.lamoo import LaMOO, LamooConfig
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.optimizers import make_optimizer
 from cenas_gym.pareto import Objectives, hypervolume, pareto_mask
@@ -60,7 +60,7 @@ def region_stats(table, objectives):
         region = lm.region_mask()
         path = lm.region_path()
         assert path, "80 samples must split at least once"
-        root_good = space_decision(table).side(lm.root.svm) == 1
+        root_good = lm.root.svm.side(table.ops) == 1
         rows.append(
             dict(
                 region_acc=acc[region].mean(),
