@@ -12,10 +12,10 @@ A region is chosen either as the leaf with the highest UCB over all leaves (``"l
 CE-NAS default) or by descending from the root to the child with the higher UCB
 (``"mcts"``). Proposals are drawn uniformly from the untouched architectures inside that
 region (the SVMs on the path all put them on the path's side). The space is discrete and
-small (15,625 cells), so region membership is computed exactly for every cell once per refit
-(:class:`cenas_gym.svm.SpaceDecision`, no kernel matrix), and proposals are the first
-untouched cells of a random permutation that lie inside the region: uniform sampling, never a
-continuous relaxation. If the region holds fewer untouched architectures than asked for, all
+small (15,625 cells): proposals are the first untouched cells of a random permutation that
+lie inside the region, uniform sampling and never a continuous relaxation. Membership is
+tested exactly, along the permutation and only as far as needed, and remembered until the
+next refit. If the region holds fewer untouched architectures than asked for, all
 of them are proposed and the rest drawn uniformly from outside it.
 
 Architectures are encoded as the one-hot of their six edge operations (30 features); the
