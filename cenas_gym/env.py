@@ -143,6 +143,7 @@ class CENASEnv(gym.Env):
             loaded = CarbonTrace.load(item) if isinstance(item, str) else item
             self.traces.append(loaded if loaded.step_s == self.config.step_s else loaded.resample(self.config.step_s))
         self.trace = self.traces[0]
+        self._hours_by_trace = [_hour_of_day(trace.times) for trace in self.traces]
         self.start_option = start
         self.forecaster_name = forecaster
         self.forecast_epsilon = float(forecast_epsilon)
@@ -174,10 +175,10 @@ class CENASEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         start = (options or {}).get("start", self.start_option)
-        if len(self.traces) > 1:  # a set of traces: one drawn per episode
-            self.trace = self.traces[int(self.np_random.integers(len(self.traces)))]
+        chosen = int(self.np_random.integers(len(self.traces))) if len(self.traces) > 1 else 0  # one per episode
+        self.trace = self.traces[chosen]
         self._values = self.trace.values_g_per_kwh
-        self._hours = (self.trace.times.hour.to_numpy() * 3600 + self.trace.times.minute.to_numpy() * 60) / 3600.0
+        self._hours = self._hours_by_trace[chosen]
         self._episode = new_episode(self.config, self.trace, self.np_random, start, self.forecast_steps)
         self._forecaster = make_forecaster(self.forecaster_name, epsilon=self.forecast_epsilon, rng=self._episode.forecast_rng)
         sim = self._episode.sim
@@ -305,3 +306,9 @@ class CENASEnv(gym.Env):
         obs[10 + k] = len(sim.queue) / self.config.queue_cap
         obs[11 + k] = sim.unfinished_work_s / (self.config.n_gpus * self.config.step_s)
         return obs
+
+
+def _hour_of_day(times) -> np.ndarray:
+    """Hour of the day (UTC, fractional: 13:30 -> 13.5, seconds dropped) of each time."""
+    seconds = (times.asi8 // 10**9) % 86400
+    return (seconds - seconds % 60) / 3600.0

@@ -74,11 +74,21 @@ class NoisyOracleForecaster:
         self.epsilon = float(epsilon)
         self.rng = rng
         self._oracle = OracleForecaster()
+        self._mean_of: tuple[np.ndarray, float] | None = None  # (read-only array, its mean)
 
     def forecast(self, values_g_per_kwh: np.ndarray, t: int, k: int) -> np.ndarray:
         truth = self._oracle.forecast(values_g_per_kwh, t, k)
-        sd = self.epsilon * float(np.mean(values_g_per_kwh))
+        sd = self.epsilon * self._mean(values_g_per_kwh)
         return truth + self.rng.normal(0.0, sd, size=k)
+
+    def _mean(self, values: np.ndarray) -> float:
+        """Mean of ``values``; remembered for a read-only array (a trace's), asked every step."""
+        if self._mean_of is not None and self._mean_of[0] is values:
+            return self._mean_of[1]
+        mean = float(np.mean(values))
+        if isinstance(values, np.ndarray) and not values.flags.writeable:
+            self._mean_of = (values, mean)
+        return mean
 
     def __repr__(self) -> str:
         return f"NoisyOracleForecaster(epsilon={self.epsilon})"

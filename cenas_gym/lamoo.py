@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from cenas_gym.nasbench import ArchTable
-from cenas_gym.pareto import dominance_counts, hypervolume
+from cenas_gym.pareto import count_dominators, hypervolume
 from cenas_gym.svm import FittedSVM, fit_svm, one_hot
 
 N_OPS = 5
@@ -132,7 +132,7 @@ class LaMOO:
         cfg = self.config
         if idx.size <= cfg.min_split or depth >= cfg.max_depth:
             return node
-        counts = dominance_counts(self._acc[idx], self._cost[idx])
+        counts = count_dominators(self._acc[idx], self._cost[idx])
         good = np.zeros(idx.size, dtype=np.int64)
         good[np.argsort(counts, kind="stable")[: (idx.size + 1) // 2]] = 1
         if good.min() == good.max():

@@ -37,7 +37,7 @@ class RandomSearch:
         pass
 
     def propose(self, n: int, available: np.ndarray) -> np.ndarray:
-        pool = np.flatnonzero(available)
+        pool = available.nonzero()[0]
         if n <= 0 or pool.size == 0:
             return np.empty(0, dtype=np.int64)
         return self._rng.choice(pool, size=min(n, pool.size), replace=False)

@@ -62,7 +62,12 @@ def pareto_mask(acc_pct: np.ndarray, cost: np.ndarray) -> np.ndarray:
 
 def dominance_counts(acc_pct: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """For each point, how many points of the set dominate it (0 = on the front)."""
-    acc, c = _as_arrays(acc_pct, cost)
+    return count_dominators(*_as_arrays(acc_pct, cost))
+
+
+def count_dominators(acc: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """:func:`dominance_counts` without input checks, for the simulator's hot path: ``acc``
+    and ``c`` must be 1-D float64 arrays of equal length without NaN."""
     ge_acc = acc[None, :] >= acc[:, None]
     le_cost = c[None, :] <= c[:, None]
     strict = (acc[None, :] > acc[:, None]) | (c[None, :] < c[:, None])

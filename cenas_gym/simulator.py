@@ -41,13 +41,14 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from cenas_gym.accounting import CarbonAccounting, get_accounting
 from cenas_gym.carbon import CarbonTrace
 from cenas_gym.lamoo import LamooConfig
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from cenas_gym.pareto import HypervolumeTracker, Objectives, dominance_counts
+from cenas_gym.pareto import HypervolumeTracker, Objectives, count_dominators
 
 # One-shot evaluation time. Not measured anywhere (see the data README), so derived from the
 # measured NAS-Bench-201 training time per epoch: a one-shot evaluation is one forward pass
@@ -189,6 +190,13 @@ def search_space(
     )
 
 
+def _iso_times(times: pd.DatetimeIndex) -> list[str]:
+    """``[t.isoformat() for t in times]`` for UTC times, vectorised when they are whole seconds."""
+    if (times.asi8 % 1_000_000_000 == 0).all():
+        return [s + "+00:00" for s in np.datetime_as_string(times.asi8.view("datetime64[ns]"), unit="s")]
+    return [t.isoformat() for t in times]
+
+
 class Simulator:
     """One simulated CE-NAS run over a carbon-intensity trace.
 
@@ -218,6 +226,7 @@ class Simulator:
             )
         self.trace = trace
         self._intensity = trace.values_g_per_kwh
+        self._iso_times = _iso_times(trace.times[: config.n_steps])  # each record's "time_utc"
         self.space = search_space(
             table if table is not None else ArchTable.load(),
             config.objectives,
@@ -295,8 +304,8 @@ class Simulator:
         self.optimizer.observe(indices)
 
     def _pop_queue(self) -> int:
-        q = np.asarray(self.queue)
-        counts = dominance_counts(self.space.est_acc_pct[q], self.space.cost[q])
+        q = self.queue
+        counts = count_dominators(self.space.est_acc_pct[q], self.space.cost[q])
         return self.queue.pop(int(np.argmin(counts)))  # argmin takes the first: FIFO ties
 
     def step(self, n_train: int) -> dict[str, Any]:
@@ -376,7 +385,7 @@ class Simulator:
 
         record = {
             "step": self.t,
-            "time_utc": self.trace.times[self.t].isoformat(),
+            "time_utc": self._iso_times[self.t],
             "intensity_g_per_kwh": intensity,
             "gpus_train": n_train,
             "gpus_sample": n_sample,
