@@ -199,7 +199,7 @@ class LaMOO:
         unknown = cells[membership[cells] < 0]
         if unknown.size:
             inside = np.ones(unknown.size, dtype=bool)
-            for svm, side in path:
+            for svm, side in reversed(path):  # deepest first: fewest support vectors
                 still = np.flatnonzero(inside)
                 if still.size == 0:
                     break
@@ -223,7 +223,7 @@ class LaMOO:
         # is tested along the permutation, a block at a time, only as far as needed.
         order = self._rng.permutation(pool)
         chosen: list[np.ndarray] = []
-        found, start, block = 0, 0, max(256, 16 * n)
+        found, start, block = 0, 0, max(128, 16 * n)
         while found < n and start < order.size:
             part = order[start : start + block]
             hits = part[self._inside(part)]
