@@ -66,8 +66,8 @@ def dominance_counts(acc_pct: np.ndarray, cost: np.ndarray) -> np.ndarray:
 
 
 def count_dominators(acc: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """:func:`dominance_counts` without input checks, for the simulator's hot path: ``acc``
-    and ``c`` must be 1-D float64 arrays of equal length without NaN."""
+    """:func:`dominance_counts` without input checks, for LaMOO's refits: ``acc`` and ``c``
+    must be 1-D float64 arrays of equal length without NaN."""
     ge_acc = acc[None, :] >= acc[:, None]
     le_cost = c[None, :] <= c[:, None]
     strict = (acc[None, :] > acc[:, None]) | (c[None, :] < c[:, None])

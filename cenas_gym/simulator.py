@@ -37,18 +37,19 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cenas_gym.accounting import CarbonAccounting, get_accounting
+from cenas_gym.candidates import CandidateQueue
 from cenas_gym.carbon import CarbonTrace
 from cenas_gym.lamoo import LamooConfig
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from cenas_gym.pareto import HypervolumeTracker, Objectives, count_dominators
+from cenas_gym.pareto import HypervolumeTracker, Objectives
 
 # One-shot evaluation time. Not measured anywhere (see the data README), so derived from the
 # measured NAS-Bench-201 training time per epoch: a one-shot evaluation is one forward pass
@@ -137,7 +138,7 @@ class SimConfig:
             raise bad("supernet_train_gpu_h", "must be >= 0")
         get_accounting(self.accounting)  # raises on an unknown preset
 
-    @property
+    @cached_property  # asked several times per step
     def n_steps(self) -> int:
         """Steps in the time budget."""
         return int(round(self.budget_hours * 3600.0 / self.step_s))
@@ -247,7 +248,7 @@ class Simulator:
         self.t = 0  # steps done
         self.available = np.ones(space.size, dtype=bool)  # never trained, queued nor screened
         self.trained: list[int] = []
-        self.queue: list[int] = []  # screened, waiting; in arrival order
+        self.candidates = CandidateQueue(space.est_acc_pct, space.cost)  # screened, waiting
         self.unfinished: deque[list] = deque()  # [nb201 index, remaining seconds], oldest first
         self.n_screened = 0
         self.cum_energy_kwh = 0.0
@@ -268,6 +269,16 @@ class Simulator:
         self.init_hv = self._hv.value
 
     # -- state ---------------------------------------------------------------------------
+    @property
+    def queue(self) -> list[int]:
+        """Screened candidates waiting for training, in arrival order (read-only view;
+        assigning a list replaces the queue)."""
+        return self.candidates.cells
+
+    @queue.setter
+    def queue(self, cells: list[int]) -> None:
+        self.candidates = CandidateQueue(self.space.est_acc_pct, self.space.cost, cells)
+
     @property
     def hv(self) -> float:
         """Hypervolume of the trained architectures (percent x cost unit)."""
@@ -303,11 +314,6 @@ class Simulator:
         self._hv.add(self.space.acc_pct[indices], self.space.cost[indices])
         self.optimizer.observe(indices)
 
-    def _pop_queue(self) -> int:
-        q = self.queue
-        counts = count_dominators(self.space.est_acc_pct[q], self.space.cost[q])
-        return self.queue.pop(int(np.argmin(counts)))  # argmin takes the first: FIFO ties
-
     def step(self, n_train: int) -> dict[str, Any]:
         """Run one step with ``n_train`` GPUs training; returns the step's record."""
         cfg, space = self.config, self.space
@@ -334,7 +340,7 @@ class Simulator:
                         return
                     sample_busy_s += cost_s
                     self.available[arch] = False
-                    self.queue.append(int(arch))
+                    self.candidates.append(int(arch))
                     self.n_screened += 1
 
         screen()
@@ -349,7 +355,7 @@ class Simulator:
                 arch, remaining = self.unfinished.popleft()
                 resumed = True
             elif self.queue:
-                arch = self._pop_queue()
+                arch = self.candidates.pop_least_dominated()
                 remaining = float(space.train_s[arch])
                 resumed = False
                 screen()

@@ -222,10 +222,10 @@ def test_pop_queue_least_dominated_with_fifo_ties():
     cfg = SimConfig(n_gpus=1, budget_hours=1, n_init=0, optimizer="random")
     sim = Simulator(cfg, trace_of([100.0]), np.random.default_rng(0), table=table)
     sim.queue = [0, 1, 2, 3, 4]
-    assert [sim._pop_queue() for _ in range(5)] == [2, 1, 0, 3, 4]
+    assert [sim.candidates.pop_least_dominated() for _ in range(5)] == [2, 1, 0, 3, 4]
     # the estimate, not the true accuracy, decides: same hand-set costs, another order
     sim.queue = [4, 3, 2, 1, 0]
-    assert [sim._pop_queue() for _ in range(5)] == [4, 3, 2, 1, 0]
+    assert [sim.candidates.pop_least_dominated() for _ in range(5)] == [4, 3, 2, 1, 0]
 
 
 def test_pop_queue_matches_brute_force_on_real_table():
@@ -246,7 +246,7 @@ def test_pop_queue_matches_brute_force_on_real_table():
                 for i in queue
             ]
             expected = queue.pop(counts.index(min(counts)))
-            assert sim._pop_queue() == expected
+            assert sim.candidates.pop_least_dominated() == expected
         assert sim.queue == []
 
 

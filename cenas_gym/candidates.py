@@ -1,0 +1,73 @@
+"""The queue of screened candidates waiting for a training GPU.
+
+A training GPU takes the candidate dominated by the fewest others in the queue, on the
+estimated objectives (estimated accuracy up, hardware cost down), ties first in, first out.
+The queue holds at most a handful of cells and changes by one cell at a time, so each
+member's dominator count is kept up to date on every append and pop (O(queue) each) instead
+of being recounted (O(queue^2)) for every pop. Counts are integers: the order is exactly
+the one a full recount gives (tested against brute force).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _dominates(acc_a: float, cost_a: float, acc_b: float, cost_b: float) -> bool:
+    """True if a is at least as good as b in both objectives and better in one."""
+    return acc_a >= acc_b and cost_a <= cost_b and (acc_a > acc_b or cost_a < cost_b)
+
+
+class CandidateQueue:
+    """Screened cells in arrival order, with the number of queued cells dominating each.
+
+    Args:
+        est_acc_pct: estimated accuracy (percent) of every cell, indexed by NB201 index.
+        cost: hardware cost of every cell, indexed likewise.
+        cells: the list of queued cells to start from. It is kept (not copied) and updated
+            in place, so it always shows the queue; change it only through this class.
+    """
+
+    def __init__(self, est_acc_pct: np.ndarray, cost: np.ndarray, cells: list[int] | None = None) -> None:
+        self._all_acc = est_acc_pct
+        self._all_cost = cost
+        self.cells: list[int] = [] if cells is None else cells
+        self._acc: list[float] = []
+        self._cost: list[float] = []
+        self._dominators: list[int] = []
+        for cell in self.cells:
+            self._admit(cell)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def append(self, cell: int) -> None:
+        """Queue a screened cell (last in line)."""
+        self._admit(cell)
+        self.cells.append(int(cell))
+
+    def _admit(self, cell: int) -> None:
+        """Count the dominance relations of a cell joining the queue."""
+        acc, cost = float(self._all_acc[cell]), float(self._all_cost[cell])
+        dominators = 0
+        for i, (other_acc, other_cost) in enumerate(zip(self._acc, self._cost)):
+            if _dominates(other_acc, other_cost, acc, cost):
+                dominators += 1
+            elif _dominates(acc, cost, other_acc, other_cost):
+                self._dominators[i] += 1
+        self._acc.append(acc)
+        self._cost.append(cost)
+        self._dominators.append(dominators)
+
+    def pop_least_dominated(self) -> int:
+        """Remove and return the cell dominated by the fewest others (ties: the oldest)."""
+        if not self.cells:
+            raise IndexError("pop from an empty candidate queue")
+        i = self._dominators.index(min(self._dominators))
+        cell = self.cells.pop(i)
+        acc, cost = self._acc.pop(i), self._cost.pop(i)
+        del self._dominators[i]
+        for j, (other_acc, other_cost) in enumerate(zip(self._acc, self._cost)):
+            if _dominates(acc, cost, other_acc, other_cost):
+                self._dominators[j] -= 1
+        return cell
