@@ -13,11 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def _dominates(acc_a: float, cost_a: float, acc_b: float, cost_b: float) -> bool:
-    """True if a is at least as good as b in both objectives and better in one."""
-    return acc_a >= acc_b and cost_a <= cost_b and (acc_a > acc_b or cost_a < cost_b)
-
-
 class CandidateQueue:
     """Screened cells in arrival order, with the number of queued cells dominating each.
 
@@ -50,10 +45,11 @@ class CandidateQueue:
         """Count the dominance relations of a cell joining the queue."""
         acc, cost = float(self._all_acc[cell]), float(self._all_cost[cell])
         dominators = 0
+        # "a dominates b": a at least as good in both objectives and better in one
         for i, (other_acc, other_cost) in enumerate(zip(self._acc, self._cost)):
-            if _dominates(other_acc, other_cost, acc, cost):
+            if other_acc >= acc and other_cost <= cost and (other_acc > acc or other_cost < cost):
                 dominators += 1
-            elif _dominates(acc, cost, other_acc, other_cost):
+            elif acc >= other_acc and cost <= other_cost and (acc > other_acc or cost < other_cost):
                 self._dominators[i] += 1
         self._acc.append(acc)
         self._cost.append(cost)
@@ -68,6 +64,6 @@ class CandidateQueue:
         acc, cost = self._acc.pop(i), self._cost.pop(i)
         del self._dominators[i]
         for j, (other_acc, other_cost) in enumerate(zip(self._acc, self._cost)):
-            if _dominates(acc, cost, other_acc, other_cost):
+            if acc >= other_acc and cost <= other_cost and (acc > other_acc or cost < other_cost):
                 self._dominators[j] -= 1
         return cell

@@ -330,8 +330,8 @@ class Simulator:
 
         def screen() -> None:
             nonlocal sample_busy_s
-            while n_sample and len(self.queue) < cfg.queue_cap:
-                proposal = self.optimizer.propose(cfg.queue_cap - len(self.queue), self.available)
+            while n_sample and len(self.candidates) < cfg.queue_cap:
+                proposal = self.optimizer.propose(cfg.queue_cap - len(self.candidates), self.available)
                 if proposal.size == 0:
                     return
                 for arch in proposal:
@@ -354,7 +354,7 @@ class Simulator:
             if self.unfinished:
                 arch, remaining = self.unfinished.popleft()
                 resumed = True
-            elif self.queue:
+            elif self.candidates:
                 arch = self.candidates.pop_least_dominated()
                 remaining = float(space.train_s[arch])
                 resumed = False
@@ -406,7 +406,7 @@ class Simulator:
             "n_screened_step": self.n_screened - screened_before,
             "n_trained": len(self.trained),
             "n_screened": self.n_screened,
-            "queue_len": len(self.queue),
+            "queue_len": len(self.candidates),
             "unfinished_jobs": len(self.unfinished),
             "unfinished_work_s": self.unfinished_work_s,
             "hv": self._hv.value,
