@@ -191,7 +191,8 @@ class LaMOO:
     def _inside(self, cells: np.ndarray) -> np.ndarray:
         """Whether each cell lies inside the selected region; memoised until the next refit.
 
-        A cell is tested by the path's SVMs in turn, and only while it is still inside."""
+        A cell is tested by the path's SVMs from the deepest (fewest support vectors) up, and
+        only while it is still inside."""
         path = self.region_path()  # refits (and forgets memberships) if stale
         membership = self._membership
         if membership is None:
@@ -199,7 +200,7 @@ class LaMOO:
         unknown = cells[membership[cells] < 0]
         if unknown.size:
             inside = np.ones(unknown.size, dtype=bool)
-            for svm, side in reversed(path):  # deepest first: fewest support vectors
+            for svm, side in reversed(path):
                 still = np.flatnonzero(inside)
                 if still.size == 0:
                     break
