@@ -60,6 +60,15 @@ TRAIN_IMAGES_PER_EPOCH = 50_000  # CIFAR-10 training set (NAS-Bench-201 "cifar10
 VALIDATION_IMAGES = 10_000  # CIFAR-10 test set size, the images a one-shot evaluation scores
 FORWARD_SHARE_OF_TRAINING = 1.0 / 3.0  # forward pass ~ 1/3 of a forward+backward training step
 
+#: Regret is floored here so that its log10 stays finite (the true front found: -6).
+REGRET_FLOOR = 1e-6
+
+
+def regret_of(hv_normalized: float) -> float:
+    """HV regret ``max(1 - HV / HV(true front), REGRET_FLOOR)`` (dimensionless)."""
+    return max(1.0 - float(hv_normalized), REGRET_FLOOR)
+
+
 ESTIMATORS: dict[str, str] = {
     "oneshot": "oneshot_acc_cifar10_pct",
     "fewshot": "fewshot_acc_cifar10_pct",
@@ -81,6 +90,9 @@ class SimConfig:
         budget_hours: time budget (hours); the run ends when it is spent.
         carbon_budget_g: optional carbon budget (gCO2eq), initial samples included when the
             accounting charges them.
+        target_regret: optional quality target: the run ends at the end of the step in
+            which the HV regret ``1 - HV / HV(true front)`` falls to this value or below
+            (the ``target`` task); ``budget_hours`` is then the time cap.
         n_init: architectures trained before the search starts (chosen at random).
         queue_cap: most screened candidates waiting for training.
         optimizer: ``"lamoo"`` or ``"random"``.
@@ -99,6 +111,7 @@ class SimConfig:
     step_s: int = 3600
     budget_hours: float = 80.0
     carbon_budget_g: float | None = None
+    target_regret: float | None = None
     n_init: int = 10
     queue_cap: int = 10
     optimizer: str = "lamoo"
@@ -124,6 +137,8 @@ class SimConfig:
             raise bad("budget_hours", f"must be a whole number of steps of {self.step_s} s")
         if self.carbon_budget_g is not None and not self.carbon_budget_g > 0:
             raise bad("carbon_budget_g", "must be > 0 or None")
+        if self.target_regret is not None and not REGRET_FLOOR <= self.target_regret < 1:
+            raise bad("target_regret", f"must be in [{REGRET_FLOOR:g}, 1) or None")
         if not _is_int(self.n_init) or self.n_init < 0:
             raise bad("n_init", "must be a non-negative integer")
         if not _is_int(self.queue_cap) or self.queue_cap < 1:
@@ -290,10 +305,25 @@ class Simulator:
         return self._hv.value / self.space.max_hv
 
     @property
+    def regret(self) -> float:
+        """HV regret ``1 - HV / HV(true front)``, floored at ``REGRET_FLOOR``."""
+        return regret_of(self.hv_normalized)
+
+    @property
+    def reached_target(self) -> bool:
+        """True once the regret is at or below ``config.target_regret`` (False without one)."""
+        target = self.config.target_regret
+        return target is not None and self.regret <= target
+
+    @property
     def done(self) -> bool:
-        """True once the time budget or the carbon budget is spent."""
+        """True once the time budget or the carbon budget is spent, or the target reached."""
         budget = self.config.carbon_budget_g
-        return self.t >= self.config.n_steps or (budget is not None and self.cum_carbon_g >= budget)
+        return (
+            self.t >= self.config.n_steps
+            or (budget is not None and self.cum_carbon_g >= budget)
+            or self.reached_target
+        )
 
     @property
     def unfinished_work_s(self) -> float:
@@ -412,6 +442,7 @@ class Simulator:
             "hv": self._hv.value,
             "hv_gain": self._hv.value - hv_before,
             "hv_normalized": self.hv_normalized,
+            "regret": self.regret,
         }
         self.t += 1
         self.history.append(record)
@@ -423,6 +454,9 @@ class Simulator:
         carbon_kg = self.cum_carbon_g / 1000.0
         hvs = [self.init_hv / self.space.max_hv] + [r["hv_normalized"] for r in self.history]
         final = hvs[-1]
+        target = self.config.target_regret
+        reached = self.reached_target
+        hours = self.t * self.config.step_s / 3600.0
         hours_to_99 = next(i for i, v in enumerate(hvs) if v >= 0.99 * final) * self.config.step_s / 3600.0
         return {
             "final_hv": self.hv,
@@ -431,10 +465,16 @@ class Simulator:
             "carbon_kg": carbon_kg,
             "energy_kwh": self.cum_energy_kwh,
             "init_carbon_kg": self.init_carbon_g / 1000.0,
+            "final_regret": regret_of(final),
+            "final_log10_regret": float(np.log10(regret_of(final))),
+            "target_regret": target,
+            "reached_target": reached if target is not None else None,
+            "kg_to_target": carbon_kg if reached else None,
+            "hours_to_target": hours if reached else None,
             "hv_per_kg": final / carbon_kg if carbon_kg > 0 else float("inf"),
             "n_trained": len(self.trained),
             "n_screened": self.n_screened,
-            "hours": self.t * self.config.step_s / 3600.0,
+            "hours": hours,
             "hours_to_99pct_hv": hours_to_99,
             "train_gpu_h": sum(r["train_gpu_s"] for r in self.history) / 3600.0,
             "sample_gpu_h": sum(r["sample_gpu_s"] for r in self.history) / 3600.0,

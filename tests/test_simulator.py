@@ -532,8 +532,14 @@ def test_summary_is_plain_and_json_serialisable(cal_trace):
     }
     for key, kind in required.items():
         assert type(s[key]) is kind, (key, type(s[key]))
+    target_keys = {"target_regret", "reached_target", "kg_to_target", "hours_to_target"}
     for key, value in s.items():
-        assert type(value) in (float, int), (key, type(value))
+        if key in target_keys:
+            assert value is None, key  # no target in this run: null, not a number
+        else:
+            assert type(value) in (float, int), (key, type(value))
+    assert s["final_regret"] == pytest.approx(1.0 - s["final_hv_normalized"])
+    assert s["final_log10_regret"] == pytest.approx(np.log10(s["final_regret"]))
     for record in sim.history:
         for key, value in record.items():
             assert type(value) in (float, int, str), (key, type(value))
@@ -544,3 +550,37 @@ def test_summary_is_plain_and_json_serialisable(cal_trace):
     assert s["final_hv"] == sim.hv and s["final_hv_normalized"] == pytest.approx(sim.hv / sim.space.max_hv)
     assert s["hv_per_kg"] == pytest.approx(s["final_hv_normalized"] / s["carbon_kg"])
     assert 0.0 < s["final_hv_normalized"] <= 1.0
+
+
+# ---------------------------------------------------------------------- target task
+def test_target_regret_ends_the_run_in_the_step_that_reaches_it(cal_trace):
+    free = Simulator(SimConfig(n_gpus=8, budget_hours=40, optimizer="random"), cal_trace, np.random.default_rng(3))
+    while not free.done:
+        free.step(8)
+    regrets = [r["regret"] for r in free.history]
+    target = regrets[len(regrets) // 2]  # a level the free run reaches mid-way
+    first = next(i for i, r in enumerate(regrets) if r <= target)
+    cfg = SimConfig(n_gpus=8, budget_hours=40, optimizer="random", target_regret=target)
+    sim = Simulator(cfg, cal_trace, np.random.default_rng(3))
+    while not sim.done:
+        sim.step(8)
+    assert sim.t == first + 1  # the same run, stopped at the end of that step
+    s = sim.summary()
+    assert s["reached_target"] is True and s["hours_to_target"] == float(first + 1)
+    assert s["kg_to_target"] == pytest.approx(free.history[first]["cum_carbon_g"] / 1000.0, abs=1e-12)
+
+
+def test_target_missed_within_the_cap_reports_nulls(cal_trace):
+    cfg = SimConfig(n_gpus=8, budget_hours=3, optimizer="random", target_regret=1e-6)
+    sim = Simulator(cfg, cal_trace, np.random.default_rng(0))
+    while not sim.done:
+        sim.step(8)
+    s = sim.summary()
+    assert sim.t == 3 and s["reached_target"] is False
+    assert s["kg_to_target"] is None and s["hours_to_target"] is None
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 5e-7])
+def test_target_regret_outside_its_range_is_refused(bad):
+    with pytest.raises(ValueError, match="target_regret"):
+        SimConfig(target_regret=bad)
