@@ -1,0 +1,54 @@
+"""SIGINT and SIGTERM as one exception, so that long runs stop cleanly.
+
+Inside :func:`interruptible` both signals raise :class:`Interrupted` in the main thread (a
+``KeyboardInterrupt`` subclass carrying the signal number), wherever the code waits: the
+backends of :mod:`cenas_gym.compare` catch it, cancel what is pending, stop their workers and
+re-raise; the command line turns it into a one-line message and exit status 128 + signal.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; ``signum`` says which."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + self.signum
+
+
+def _raise(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` inside the block (main thread only;
+    elsewhere the block runs unchanged). The previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _raise) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def ignore_sigint() -> None:
+    """For worker processes: leave SIGINT (Ctrl-C reaches the whole process group) to the
+    parent, which stops the workers itself; no traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
