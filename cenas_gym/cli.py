@@ -508,6 +508,10 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
                    help="default: process when --jobs > 1, else serial")
     p.add_argument("--address", metavar="ADDR", default=None, help="Ray cluster address (default: a local Ray)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the finished runs of this same grid in --out and run the rest")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the results in --out, even those of another grid")
 
 
 def _split(text: str) -> list[str]:
@@ -580,12 +584,39 @@ def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
     n = len(grid.runs())
     log.info("compare: %d runs, backend %s, %d job(s) -> %s", n, backend, args.jobs, out)
     try:
-        compare(grid, out, jobs=args.jobs, backend=backend, address=args.address)
+        compare(grid, out, jobs=args.jobs, backend=backend, address=args.address, resume=args.resume,
+                force=args.force)
     except ImportError as err:  # ray or matplotlib missing
         raise CLIError(str(err)) from None
+    except KeyboardInterrupt as err:  # SIGINT or SIGTERM: the finished runs are on disk
+        raise Stopped(err, _resume_hint(out, n)) from None
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"wrote {n} runs to {out}/results.csv, summary.md and PNGs")
     return 0
+
+
+class Stopped(Exception):
+    """SIGINT/SIGTERM stopped a long command after saving its work: ``message`` says how to
+    go on; exit status 128 + the signal number."""
+
+    def __init__(self, interrupt: BaseException, message: str) -> None:
+        super().__init__(message)
+        self.exit_status = int(getattr(interrupt, "exit_status", 130))
+
+
+def _resume_command() -> str:
+    """This command line with ``--resume`` (and without ``--force``)."""
+    import shlex
+
+    argv = [a for a in _ARGV if a != "--force"]
+    return " ".join([PROG] + [shlex.quote(a) for a in argv] + ([] if "--resume" in argv else ["--resume"]))
+
+
+def _resume_hint(out: Any, total: int) -> str:
+    from cenas_gym.runstore import RUNS_FILE, _read_runs
+
+    done = len(_read_runs(out / RUNS_FILE))
+    return f"interrupted: {done} of {total} runs saved in {out}; resume with: {_resume_command()}"
 
 
 # -------------------------------------------------------------------------- train / evaluate
@@ -695,8 +726,14 @@ def _message(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
+_ARGV: list[str] = []  # the arguments main() is running, for the resume hint
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 user error)."""
+    """Run the command line; returns the exit status (0 ok, 2 user error, 128 + N after
+    signal N: 130 for SIGINT, 143 for SIGTERM)."""
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -708,6 +745,12 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("cenas_gym").setLevel(logging.INFO)
     try:
         return int(args.func(args))
+    except Stopped as stop:
+        print(f"{PROG}: {stop}", file=sys.stderr)
+        return stop.exit_status
+    except KeyboardInterrupt as err:  # outside the long loops: nothing to save
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return int(getattr(err, "exit_status", 130))
     except (CLIError, ValueError, KeyError, OSError) as err:  # TraceError is a ValueError
         log.debug("user error", exc_info=True)
         print(f"{PROG}: error: {_message(err)}", file=sys.stderr)

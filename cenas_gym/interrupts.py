@@ -30,13 +30,18 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _raise(signum: int, frame: object) -> None:
+    # Once: a second Ctrl-C must not cut short the cleanup that stops the workers (which
+    # itself gives up waiting after a few seconds).
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
     raise Interrupted(signum)
 
 
 @contextmanager
 def interruptible() -> Iterator[None]:
     """SIGINT and SIGTERM raise :class:`Interrupted` inside the block (main thread only;
-    elsewhere the block runs unchanged). The previous handlers come back afterwards."""
+    elsewhere the block runs unchanged), once: later signals are ignored until the block
+    ends, so that cleanup runs to its end. The previous handlers come back afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
