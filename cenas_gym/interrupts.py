@@ -29,12 +29,34 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
+_held: list[int] = []  # depth of held() blocks now running
+_pending: list[int] = []  # signals that arrived inside them
+
+
 def _raise(signum: int, frame: object) -> None:
     # Once: a second Ctrl-C must not cut short the cleanup that stops the workers (which
     # itself gives up waiting after a few seconds).
     for sig in SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
+    if _held:
+        _pending.append(signum)
+        return
     raise Interrupted(signum)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Inside :func:`interruptible`: a signal arriving in this block is raised at its end,
+    so the block (e.g. writing one finished run to two files) completes."""
+    _held.append(1)
+    try:
+        yield
+    finally:
+        _held.pop()
+    if not _held and _pending:
+        signum = _pending.pop()
+        _pending.clear()
+        raise Interrupted(signum)
 
 
 @contextmanager
@@ -45,6 +67,7 @@ def interruptible() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _pending.clear()
     previous = {sig: signal.signal(sig, _raise) for sig in SIGNALS}
     try:
         yield

@@ -26,9 +26,10 @@ import json
 import logging
 import math
 import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
+
+from cenas_gym.interrupts import held
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ class RunStore:
         row = plain(row)
         record = {HASH_COLUMN: self.hashes[position], **row}
         line = json.dumps(record, allow_nan=True, separators=(",", ":"))
-        with _signals_held():  # both files get the run, or neither
+        with held():  # a signal now waits: both files get the run, or neither
             with open(self.outdir / RUNS_FILE, "a", encoding="utf-8") as f:
                 f.write(line + "\n")
                 f.flush()
@@ -208,23 +209,6 @@ class RunStore:
     def finish(self) -> None:
         """The final results are written: the partial CSV has served its purpose."""
         (self.outdir / PARTIAL_CSV).unlink(missing_ok=True)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block ends (main thread, POSIX; else no-op)."""
-    import signal
-    import threading
-
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _read_runs(path: Path) -> list[dict[str, Any]]:
