@@ -41,3 +41,38 @@ def test_one_hot_marks_one_op_per_edge(ops):
     assert features.shape == (10, 30)
     assert (features.reshape(10, 6, 5).sum(axis=2) == 1).all()
     assert (features.reshape(10, 6, 5).argmax(axis=2) == ops[:10]).all()
+
+
+class _ChangedLibsvm:
+    """A future scikit-learn whose private libsvm takes other arguments."""
+
+    @staticmethod
+    def set_verbosity_wrap(level):
+        pass
+
+    @staticmethod
+    def fit(*args, **kwargs):
+        raise TypeError("fit() got an unexpected keyword argument 'svm_type'")
+
+
+@pytest.mark.parametrize("kernel", ["poly", "rbf"])
+def test_public_svc_fallback_gives_the_same_fit(ops, kernel, monkeypatch):
+    import cenas_gym.svm as svm
+
+    assert svm._libsvm is not None  # the fast path is what LaMOO normally runs
+    rng = np.random.default_rng(3)
+    train = rng.choice(len(ops), size=150, replace=False)
+    labels = rng.integers(0, 2, size=train.size)
+    fast = fit_svm(ops[train], labels, kernel=kernel)
+    for broken in (_ChangedLibsvm, None):  # signature changed (TypeError); module gone (ImportError)
+        monkeypatch.setattr(svm, "_libsvm", broken)
+        if broken is None:
+            slow = fit_svm(ops[train], labels, kernel=kernel)
+        else:
+            with pytest.warns(RuntimeWarning, match="SVC\\(kernel='precomputed'\\)"):
+                slow = fit_svm(ops[train], labels, kernel=kernel)
+            assert svm._libsvm is None  # warned once, then the public route
+        np.testing.assert_array_equal(slow.sv_ops, fast.sv_ops)
+        np.testing.assert_array_equal(slow.dual_coef, fast.dual_coef)
+        assert slow.intercept == fast.intercept
+        np.testing.assert_array_equal(slow.decision(ops), fast.decision(ops))
