@@ -130,10 +130,18 @@ def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
     from cenas_gym.carbon import CarbonTrace
 
     if args.trace_file is not None:
-        return CarbonTrace.from_csv(args.trace_file, fill_gaps=args.fill_gaps)
+        return say_notes(CarbonTrace.from_csv(args.trace_file, fill_gaps=args.fill_gaps))
     if args.fill_gaps:
         raise CLIError("--fill-gaps only applies to --trace-file")
     return CarbonTrace.load(args.trace or DEFAULT_TRACE)
+
+
+def say_notes(trace: Any) -> Any:
+    """Tell the user (stderr) what loading did to a trace file (e.g. hourly means of
+    15-minute values, partial hours dropped); returns the trace."""
+    for note in getattr(trace, "notes", ()):
+        print(f"{PROG}: note: {trace.source}: {note}", file=sys.stderr)
+    return trace
 
 
 def add_sim_options(p: argparse.ArgumentParser) -> None:
@@ -210,8 +218,8 @@ def add_traces(sub: Any) -> None:
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=cmd_traces_list)
 
-    q = tsub.add_parser("show", help="statistics of one trace")
-    q.add_argument("name", metavar="NAME")
+    q = tsub.add_parser("show", help="statistics of one trace (a shipped name or a CSV file)")
+    q.add_argument("name", metavar="NAME|FILE")
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=cmd_traces_show)
 
@@ -250,27 +258,34 @@ def cmd_traces_show(args: argparse.Namespace) -> int:
 
     from cenas_gym.carbon import CarbonTrace
 
-    tr = CarbonTrace.load(args.name)
+    from pathlib import Path
+
+    from_file = args.name.endswith((".csv", ".csv.gz")) or Path(args.name).is_file()
+    tr = CarbonTrace.from_csv(args.name) if from_file else CarbonTrace.load(args.name)
+    meta = {"zone": "", "year": "", "kind": "", "source": "CSV file"} if from_file else _trace_meta(tr.name)
     stats = asdict(tr.stats())
     info = {
         "name": tr.name,
-        **_trace_meta(tr.name),
+        **meta,
         "file": tr.source,
         "start": _iso(tr.start),
         "end": _iso(tr.end),
         "step_s": tr.step_s,
         "filled_hours": len(tr.filled) * tr.step_s / 3600,
         "filled": [_iso(t) for t in tr.filled],
+        "notes": list(tr.notes),
         "stats": stats,
     }
     if args.json:
         print_json(info)
         return 0
-    print(f"{tr.name}: {info['source']} ({info['zone']}, {info['year']}, {info['kind']})")
+    print(f"{tr.name}: {info['source']}" + ("" if from_file else f" ({info['zone']}, {info['year']}, {info['kind']})"))
     print(f"  file        {tr.source}")
     print(f"  covers      {info['start']} .. {info['end']} (step {tr.step_s} s, {stats['hours']:g} h)")
     filled = ", ".join(info["filled"][:5]) + (" ..." if len(info["filled"]) > 5 else "")
     print(f"  filled      {info['filled_hours']:g} h" + (f" ({filled})" if filled else ""))
+    for note in tr.notes:
+        print(f"  note        {note}")
     print("  intensity (gCO2eq/kWh):")
     for key in ("mean", "std", "min", "p10", "p50", "p90", "max", "mean_daily_range_g_per_kwh"):
         print(f"    {key:<28} {stats[key]:>9.2f}")
@@ -534,6 +549,8 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
             raise CLIError(f"policy {name!r} cannot be loaded ({err}); pip install cenas-gym[rl]") from None
     traces = _split(args.traces) if args.traces is not None else ([] if args.trace_file else list(grid.traces))
     traces += list(args.trace_file or [])
+    for path in args.trace_file or []:
+        say_notes(load_trace(path))
     if not traces:
         raise CLIError("no traces: give --traces or --trace-file")
     changes: dict[str, Any] = {}
