@@ -421,7 +421,20 @@ def _callbacks_module():
         def _on_training_end(self) -> None:
             self.bar.close()
 
-    return EpisodeMetricsCallback, NpzCheckpointCallback, HeldOutEvalCallback, WallClockLimit, TqdmProgress
+    class StopOnSignal(BaseCallback):
+        """End training at the next env step once a :class:`~cenas_gym.interrupts.StopFlag` is set."""
+
+        def __init__(self, flag) -> None:
+            super().__init__()
+            self.flag = flag
+
+        def _on_step(self) -> bool:
+            if self.flag.signum is not None:
+                print(f"[interrupted at {self.num_timesteps} timesteps: saving]", flush=True)
+                return False
+            return True
+
+    return EpisodeMetricsCallback, NpzCheckpointCallback, HeldOutEvalCallback, WallClockLimit, TqdmProgress, StopOnSignal
 
 
 def _current_stats(vec_norm, obs_dim: int) -> dict[str, Any]:
@@ -506,6 +519,10 @@ def train_ppo(
         eval_seeds, eval_windows: the held-out check's seeds and windows per trace and seed.
         checkpoint_every: timesteps between checkpoints (model zip + stats npz).
         max_wall_s: stop (and save) after this many seconds of training.
+
+    SIGINT/SIGTERM during training: stop after the current env step, save the model, its
+    observation stats and a checkpoint as at the end, then raise
+    :class:`~cenas_gym.interrupts.Interrupted` (``resume=True`` continues from there).
         hyperparams_overrides: replace entries of the file (e.g. ``{"n_steps": 64}``).
         verbose: SB3 verbosity.
 
@@ -531,7 +548,16 @@ def train_ppo(
     if overlap:
         raise ValueError(f"traces {sorted(overlap)} are both trained on and held out")
 
+    ckpt_dir = out_dir / "checkpoints"
+    latest = _latest_checkpoint(ckpt_dir) if resume else None
+    if resume and latest is None:  # before any env worker starts
+        raise FileNotFoundError(f"resume: no checkpoint ppo_<N>_steps.zip in {ckpt_dir}")
+
     def env_fn():
+        if mp.parent_process() is not None:  # a SubprocVecEnv worker: Ctrl-C is for the parent
+            from cenas_gym.interrupts import ignore_sigint
+
+            ignore_sigint()
         return make_env(trace_list, kwargs)
 
     import multiprocessing as mp
@@ -547,10 +573,6 @@ def train_ppo(
         venv = VecNormalize(venv, gamma=hp.get("gamma", 0.99), **norm)
 
     ppo_args = {k: v for k, v in hp.items() if k not in ("n_envs", "n_timesteps", "policy", "normalize", "env_kwargs", "env_wrapper")}
-    ckpt_dir = out_dir / "checkpoints"
-    latest = _latest_checkpoint(ckpt_dir) if resume else None
-    if resume and latest is None:
-        raise FileNotFoundError(f"resume: no checkpoint ppo_<N>_steps.zip in {ckpt_dir}")
     if latest is not None:
         model = PPO.load(latest, env=venv, device="cpu", tensorboard_log=str(out_dir / "tb"))
         stats_file = latest.with_name(latest.name.replace("ppo_", "ppo_obs_norm_", 1)[: -len(".zip")] + ".npz")
@@ -560,7 +582,7 @@ def train_ppo(
     else:
         model = PPO(hp["policy"], venv, seed=seed, device="cpu", tensorboard_log=str(out_dir / "tb"), verbose=verbose, **ppo_args)
 
-    Metrics, Checkpoint, HeldOut, WallClock, Tqdm = _callbacks_module()
+    Metrics, Checkpoint, HeldOut, WallClock, Tqdm, StopOnSignal = _callbacks_module()
     callbacks = [Metrics(), Checkpoint(save_freq=max(checkpoint_every // n_envs, 1), save_path=str(ckpt_dir), name_prefix="ppo")]
     if held_out:
         cases = held_out_cases(held_out, eval_seeds, eval_windows, kwargs)
@@ -576,9 +598,14 @@ def train_ppo(
             sb3_bar = True
         except ImportError:
             callbacks.append(Tqdm())
+    from cenas_gym.interrupts import Interrupted, StopFlag
+
+    stop = StopFlag()  # SIGINT/SIGTERM: stop after the current env step, save, then raise
+    callbacks.append(StopOnSignal(stop))
     started = time.monotonic()
-    model.learn(total_timesteps=total, callback=CallbackList(callbacks), progress_bar=sb3_bar,
-                reset_num_timesteps=latest is None, tb_log_name="PPO")
+    with stop:
+        model.learn(total_timesteps=total, callback=CallbackList(callbacks), progress_bar=sb3_bar,
+                    reset_num_timesteps=latest is None, tb_log_name="PPO")
     wall = time.monotonic() - started
     model_path = out_dir / f"{AGENT_NAME}.zip"
     model.save(model_path)
@@ -592,6 +619,8 @@ def train_ppo(
     (out_dir / f"{AGENT_NAME}.train.json").write_text(json.dumps(meta, indent=2, default=str))
     print(f"saved {model_path} after {model.num_timesteps} timesteps ({wall:.0f} s this run)", flush=True)
     venv.close()
+    if stop.signum is not None:
+        raise Interrupted(stop.signum)  # after saving: the caller learns that training was cut short
     return model_path
 
 

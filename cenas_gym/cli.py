@@ -669,19 +669,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         import stable_baselines3  # noqa: F401
     except ImportError as err:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
-    path = train_ppo(
-        args.out,
-        traces=_split(args.traces),
-        held_out=_split(args.held_out),
-        timesteps=args.timesteps,
-        seed=args.seed,
-        n_envs=args.n_envs,
-        hyperparams_path=args.conf_file,
-        env_kwargs={"optimizer": args.optimizer},
-        eval_every=args.eval_every,
-        resume=args.resume,
-        max_wall_s=None if args.max_minutes is None else 60.0 * args.max_minutes,
-    )
+    try:
+        path = train_ppo(
+            args.out,
+            traces=_split(args.traces),
+            held_out=_split(args.held_out),
+            timesteps=args.timesteps,
+            seed=args.seed,
+            n_envs=args.n_envs,
+            hyperparams_path=args.conf_file,
+            env_kwargs={"optimizer": args.optimizer},
+            eval_every=args.eval_every,
+            resume=args.resume,
+            max_wall_s=None if args.max_minutes is None else 60.0 * args.max_minutes,
+        )
+    except KeyboardInterrupt as err:  # SIGINT/SIGTERM: train_ppo saved a checkpoint first
+        from pathlib import Path
+
+        from cenas_gym.agents import _latest_checkpoint
+
+        ckpt = _latest_checkpoint(Path(args.out) / "checkpoints")
+        saved = f"saved {ckpt} and its observation stats" if ckpt else "no checkpoint saved yet"
+        raise Stopped(err, f"interrupted: {saved}; resume with: {_resume_command()}") from None
     print(f"saved {path}")
     return 0
 

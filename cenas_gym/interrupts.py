@@ -80,3 +80,28 @@ def ignore_sigint() -> None:
     """For worker processes: leave SIGINT (Ctrl-C reaches the whole process group) to the
     parent, which stops the workers itself; no traceback from every worker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class StopFlag:
+    """A context manager: inside, the first SIGINT/SIGTERM only sets :attr:`signum` (the loop
+    checks it and stops at a clean point, e.g. PPO between two env steps); a second one
+    raises :class:`Interrupted` at once. Main thread only; elsewhere it does nothing."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            raise Interrupted(signum)
+        self.signum = signum
+
+    def __enter__(self) -> StopFlag:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
