@@ -589,6 +589,8 @@ def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
     """Run ``grid`` into ``--out`` and print its summary (``compare`` and ``evaluate``)."""
     from pathlib import Path
 
+    from concurrent.futures.process import BrokenProcessPool
+
     from cenas_gym.compare import compare
 
     if args.jobs < 1:
@@ -607,6 +609,8 @@ def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
         raise CLIError(str(err)) from None
     except KeyboardInterrupt as err:  # SIGINT or SIGTERM: the finished runs are on disk
         raise Stopped(err, _resume_hint(out, n)) from None
+    except BrokenProcessPool as err:  # a worker was killed (out of memory, kill -9): the same
+        raise CLIError(f"a worker process died ({err}); " + _resume_hint(out, n).replace("interrupted: ", "")) from None
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"wrote {n} runs to {out}/results.csv, summary.md and PNGs")
     return 0

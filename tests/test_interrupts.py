@@ -156,3 +156,28 @@ def test_ray_retries_a_task_whose_worker_died(tmp_path):
     fresh = tmp_path / "fresh"
     assert main(grid_args(fresh, "0-1", hours="6")) == 0
     assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_killed_pool_worker_loses_no_finished_run(tmp_path):
+    """A process-pool worker that dies ends the grid with one line saying how to resume;
+    the resumed grid equals an uninterrupted one."""
+    from cenas_gym.cli import main
+
+    out, markers = tmp_path / "cmp", tmp_path / "markers"
+    markers.mkdir()
+    for i in range(4):  # runs 0-3 are fine; the first of runs 4-11 to start kills its worker
+        (markers / str(i)).touch()
+    args = grid_args(out, "0-5", hours="6") + ["--jobs", "2"]
+    proc = start_cli(args, CENAS_GYM_TEST_CRASH_ONCE=str(markers))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("cenas-gym: error: a worker process died") and "runs saved in" in last, err
+    assert last.endswith("--resume")
+    saved = int(last.split("died (")[1].split("); ")[1].split(" of ")[0])
+    assert saved == len(_read_runs(out / RUNS_FILE)) >= 1  # (runs in flight at the crash are redone)
+    assert main(args + ["--resume"]) == 0
+    fresh = tmp_path / "fresh"
+    assert main(grid_args(fresh, "0-5", hours="6")) == 0
+    assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
