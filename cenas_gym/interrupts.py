@@ -31,16 +31,17 @@ class Interrupted(KeyboardInterrupt):
 
 _held: list[int] = []  # depth of held() blocks now running
 _pending: list[int] = []  # signals that arrived inside them
+_depth: list[int] = []  # depth of interruptible() blocks now running
+_fired: list[int] = []  # the signal already raised in the outermost block, if any
 
 
 def _raise(signum: int, frame: object) -> None:
-    # Once: a second Ctrl-C must not cut short the cleanup that stops the workers (which
-    # itself gives up waiting after a few seconds).
-    for sig in SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
+    if _fired:  # once: a second Ctrl-C must not cut short the cleanup that stops the workers
+        return  # (which itself gives up waiting after a few seconds)
     if _held:
         _pending.append(signum)
         return
+    _fired.append(signum)
     raise Interrupted(signum)
 
 
@@ -53,27 +54,33 @@ def held() -> Iterator[None]:
         yield
     finally:
         _held.pop()
-    if not _held and _pending:
+    if not _held and _pending and not _fired:
         signum = _pending.pop()
         _pending.clear()
+        _fired.append(signum)
         raise Interrupted(signum)
 
 
 @contextmanager
 def interruptible() -> Iterator[None]:
     """SIGINT and SIGTERM raise :class:`Interrupted` inside the block (main thread only;
-    elsewhere the block runs unchanged), once: later signals are ignored until the block
-    ends, so that cleanup runs to its end. The previous handlers come back afterwards."""
+    elsewhere the block runs unchanged), once: later signals are ignored until the
+    outermost such block ends, so that cleanup runs to its end. Blocks nest (e.g. around
+    ``ray.init``, which installs handlers of its own); each restores the handlers it found."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _pending.clear()
+    if not _depth:
+        _pending.clear()
+        _fired.clear()
+    _depth.append(1)
     previous = {sig: signal.signal(sig, _raise) for sig in SIGNALS}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _depth.pop()
 
 
 def ignore_sigint() -> None:
