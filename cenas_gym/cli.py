@@ -1,7 +1,7 @@
 """The ``cenas-gym`` command line.
 
     cenas-gym traces list [--json]
-    cenas-gym traces show NAME [--json]
+    cenas-gym traces show NAME|FILE [--json]
     cenas-gym traces plot NAME --out FILE.png [--start ISO] [--hours H]
     cenas-gym space [--json] [--cost COLUMN]
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
@@ -10,7 +10,7 @@
     cenas-gym compare [--out DIR] [--preset default|paper|neurips] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
                       [--optimizer lamoo|random] [--accounting default|cenas] [--carbon-budget-kg X]
-                      [--jobs N] [--backend serial|process|ray] [--address ADDR]
+                      [--jobs N] [--backend serial|process|ray] [--address ADDR] [--resume] [--force]
 
 Structure (for adding subcommands): every subcommand is registered by a small
 ``add_<name>(sub)`` function that takes the argparse subparsers object, adds its parser and
@@ -24,6 +24,10 @@ User errors (unknown trace or policy, bad start, malformed CSV, unwritable outpu
 just raise ValueError (TraceError is one), KeyError, OSError or :class:`CLIError`, and
 :func:`main` reports them. Heavy modules (pandas, the NB201 table, matplotlib) are imported
 inside the handlers, so ``cenas-gym --help`` stays fast.
+
+SIGINT/SIGTERM during ``compare``, ``evaluate`` or ``train`` stop the work cleanly (workers
+stopped, finished runs or a checkpoint saved) and print one line, ``cenas-gym: interrupted:
+... resume with: <this command> --resume``; the exit status is 128 + the signal number.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ the simulator's fast path (:func:`~cenas_gym.episodes.run_policy`) and returns o
 come back in spec order whatever the backend, so the same grid gives the same table.
 :func:`summarize` writes the markdown report (means and 95 % t-intervals, paired differences
 against the CE-NAS heuristic on the same trace, window and seed), :func:`plot_all` the PNGs,
-and :func:`compare` does all of it into a folder::
+and :func:`compare` does all of it into a folder, storing each run the moment it finishes
+(:mod:`cenas_gym.runstore`: ``resume=True`` continues an interrupted grid, with the same
+final bytes)::
 
     from cenas_gym.compare import DEFAULT_GRID, compare
     results = compare(DEFAULT_GRID, "cenas-compare", jobs=2, backend="process")
