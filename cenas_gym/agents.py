@@ -519,12 +519,12 @@ def train_ppo(
         eval_seeds, eval_windows: the held-out check's seeds and windows per trace and seed.
         checkpoint_every: timesteps between checkpoints (model zip + stats npz).
         max_wall_s: stop (and save) after this many seconds of training.
+        hyperparams_overrides: replace entries of the file (e.g. ``{"n_steps": 64}``).
+        verbose: SB3 verbosity.
 
     SIGINT/SIGTERM during training: stop after the current env step, save the model, its
     observation stats and a checkpoint as at the end, then raise
     :class:`~cenas_gym.interrupts.Interrupted` (``resume=True`` continues from there).
-        hyperparams_overrides: replace entries of the file (e.g. ``{"n_steps": 64}``).
-        verbose: SB3 verbosity.
 
     Returns:
         the path of the saved model zip.
