@@ -260,9 +260,9 @@ def cmd_traces_list(args: argparse.Namespace) -> int:
 def cmd_traces_show(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from cenas_gym.carbon import CarbonTrace
-
     from pathlib import Path
+
+    from cenas_gym.carbon import CarbonTrace
 
     from_file = args.name.endswith((".csv", ".csv.gz")) or Path(args.name).is_file()
     tr = CarbonTrace.from_csv(args.name) if from_file else CarbonTrace.load(args.name)
@@ -591,9 +591,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
     """Run ``grid`` into ``--out`` and print its summary (``compare`` and ``evaluate``)."""
-    from pathlib import Path
-
     from concurrent.futures.process import BrokenProcessPool
+    from pathlib import Path
 
     from cenas_gym.compare import compare
 
@@ -638,9 +637,9 @@ def _resume_command() -> str:
 
 
 def _resume_hint(out: Any, total: int) -> str:
-    from cenas_gym.runstore import RUNS_FILE, _read_runs
+    from cenas_gym.runstore import RUNS_FILE, read_runs
 
-    done = len(_read_runs(out / RUNS_FILE))
+    done = len(read_runs(out / RUNS_FILE))
     return f"interrupted: {done} of {total} runs saved in {out}; resume with: {_resume_command()}"
 
 

@@ -125,7 +125,7 @@ class RunStore:
         identity = grid_identity(grid, specs)
         grid_file = outdir / GRID_FILE
         stored = json.loads(grid_file.read_text(encoding="utf-8")) if grid_file.is_file() else None
-        runs = _read_runs(outdir / RUNS_FILE)
+        runs = read_runs(outdir / RUNS_FILE)
         has_results = (outdir / RESULTS_CSV).is_file() or bool(runs)
         if force or not (has_results or stored):
             if force and (has_results or stored):
@@ -211,7 +211,7 @@ class RunStore:
         (self.outdir / PARTIAL_CSV).unlink(missing_ok=True)
 
 
-def _read_runs(path: Path) -> list[dict[str, Any]]:
+def read_runs(path: Path) -> list[dict[str, Any]]:
     """The records of ``runs.jsonl``. Every record is written as one line ending in a newline,
     so a last line without one was cut short by a crash mid-write: it is dropped and cut off
     the file (that run is simply redone). Any other bad line is an error naming it."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cenas_gym.runstore import RUNS_FILE, _read_runs
+from cenas_gym.runstore import RUNS_FILE, read_runs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -63,7 +63,7 @@ def alive(pid: int) -> bool:
 
 def wait_for_runs(proc: subprocess.Popen, out: Path, n: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while len(_read_runs(out / RUNS_FILE)) < n:
+    while len(read_runs(out / RUNS_FILE)) < n:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no run finished in time"
         time.sleep(0.1)
@@ -90,7 +90,7 @@ def stop_and_check(proc: subprocess.Popen, out: Path, signum: int, group: bool, 
         time.sleep(0.1)
     assert not [p for p in workers if alive(p)], "processes left behind"
     # what finished is on disk and belongs to this grid
-    records = _read_runs(out / RUNS_FILE)
+    records = read_runs(out / RUNS_FILE)
     done = int(last.split("interrupted: ")[1].split(" of ")[0])
     assert done == len(records) >= 1
     grid = json.loads((out / "grid.json").read_text())
@@ -176,7 +176,7 @@ def test_a_killed_pool_worker_loses_no_finished_run(tmp_path):
     assert last.startswith("cenas-gym: error: a worker process died") and "runs saved in" in last, err
     assert last.endswith("--resume")
     saved = int(last.split("died (")[1].split("); ")[1].split(" of ")[0])
-    assert saved == len(_read_runs(out / RUNS_FILE)) >= 1  # (runs in flight at the crash are redone)
+    assert saved == len(read_runs(out / RUNS_FILE)) >= 1  # (runs in flight at the crash are redone)
     assert main(args + ["--resume"]) == 0
     fresh = tmp_path / "fresh"
     assert main(grid_args(fresh, "0-5", hours="6")) == 0

@@ -13,7 +13,7 @@ import pytest
 from cenas_gym import compare as compare_module
 from cenas_gym.compare import Grid, compare
 from cenas_gym.lamoo import LamooConfig
-from cenas_gym.runstore import FolderInUse, RUNS_FILE, _read_runs, spec_hash
+from cenas_gym.runstore import FolderInUse, RUNS_FILE, read_runs, spec_hash
 from cenas_gym.simulator import SimConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def test_interrupted_then_resumed_gives_the_same_bytes(fresh, tmp_path, monkeypa
     with pytest.raises(KeyboardInterrupt):
         compare(GRID, out, progress=False, plots=False)
     assert not (out / "results.csv").exists()
-    assert len(_read_runs(out / RUNS_FILE)) == 4
+    assert len(read_runs(out / RUNS_FILE)) == 4
     partial = (out / "results.partial.csv").read_text().splitlines()
     assert len(partial) == 5 and "spec_hash" in partial[0].split(",")
     grid_json = json.loads((out / "grid.json").read_text())
@@ -107,7 +107,7 @@ def test_a_line_cut_short_by_a_crash_is_dropped_and_redone(fresh, tmp_path, monk
     runs = out / RUNS_FILE
     data = runs.read_bytes()
     runs.write_bytes(data[: len(data) - 40])  # the third record loses its end
-    assert len(_read_runs(runs)) == 2
+    assert len(read_runs(runs)) == 2
     compare(GRID, out, progress=False, plots=False, resume=True)
     assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
 
@@ -142,7 +142,7 @@ def test_folder_holds_one_grid(fresh, tmp_path):
     out = tmp_path / "forced"
     compare(GRID, out, progress=False, plots=False)
     compare(other, out, progress=False, plots=False, force=True)
-    assert len(_read_runs(out / RUNS_FILE)) == len(other.runs()) == 4
+    assert len(read_runs(out / RUNS_FILE)) == len(other.runs()) == 4
     assert json.loads((out / "grid.json").read_text())["seeds"] == [0, 1]
 
 
