@@ -3,7 +3,8 @@
 An output folder of :func:`cenas_gym.compare.compare` holds, besides the final tables:
 
 - ``grid.json``: the grid's identity: what was asked for (policies, traces, windows, seeds,
-  configuration) and the :func:`spec_hash` of every run, in order. A folder belongs to one
+  configuration), the SHA-256 of every file it reads (CSV traces, agents) and the
+  :func:`spec_hash` of every run, in order. A folder belongs to one
   grid: results of another are never mixed in (:class:`FolderInUse`, unless ``force``).
 - ``runs.jsonl``: one JSON line per finished run (its spec hash, the flat result row and its
   per-step trajectory), appended, flushed and fsynced the moment the run finishes. JSON
@@ -70,11 +71,28 @@ def spec_hash(spec: Any) -> str:
     return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()[:16]
 
 
+def file_digests(specs: Sequence[Any]) -> dict[str, str]:
+    """SHA-256 (16 characters) of every file the runs read by path: CSV traces and
+    ``ppo:PATH`` agents. A spec names a file; this says which contents it had."""
+    paths = set()
+    for spec in specs:
+        paths.add(spec.trace)
+        if ":" in spec.policy:
+            paths.add(spec.policy.split(":", 1)[1])
+    digests = {}
+    for path in sorted(paths):
+        if path and Path(path).is_file():
+            digests[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return digests
+
+
 def grid_identity(grid: Any, specs: Sequence[Any]) -> dict[str, Any]:
-    """What ``grid.json`` stores: the grid's fields (when it is a Grid) and every run's hash."""
+    """What ``grid.json`` stores: the grid's fields (when it is a Grid), the digests of the
+    files it reads, and every run's hash."""
     identity: dict[str, Any] = {}
     if dataclasses.is_dataclass(grid):
         identity.update(plain(grid))
+    identity["files"] = file_digests(specs)
     identity["runs"] = [spec_hash(s) for s in specs]
     return identity
 

@@ -166,3 +166,19 @@ def test_cli_refuses_another_grid_and_names_the_difference(tmp_path, capsys):
     assert "config.budget_hours: 3.0 in the folder, 4.0 now" in err
     assert main(args) == 2 and "--resume" in capsys.readouterr().err
     assert main(args + ["--resume"]) == 0
+
+
+def test_a_changed_trace_file_is_another_grid(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "flat.csv"
+    times = pd.date_range("2021-03-01", periods=12, freq="h", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    pd.DataFrame({"timestamp": times, "value": [100.0] * 12}).to_csv(path, index=False)
+    grid = replace(GRID, traces=(str(path),), windows=("2021-03-01T02:00Z",), seeds=(0,))
+    out = tmp_path / "cmp"
+    compare(grid, out, progress=False, plots=False)
+    compare_module.load_trace.cache_clear()
+    pd.DataFrame({"timestamp": times, "value": [200.0] * 12}).to_csv(path, index=False)
+    with pytest.raises(FolderInUse, match=r"different grid \(files\.\S+flat\.csv: \"\w+\" in the folder, \"\w+\" now"):
+        compare(grid, out, progress=False, plots=False, resume=True)
+    compare_module.load_trace.cache_clear()
