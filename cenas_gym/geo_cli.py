@@ -86,7 +86,7 @@ def cmd_run_geo(args: argparse.Namespace) -> int:
         "site_specs": args.sites,
         "start": _iso(sim.trace.start),
         "seed": args.seed,
-        "gpus": config.n_gpus,
+        "gpus": sim.config.n_gpus,
         "task": task.name,
         "optimizer": config.optimizer,
         "accounting": args.accounting,

@@ -161,11 +161,11 @@ def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
             "| policy | pairs (both reached) | kg ratio | only policy reached | only heuristic reached |",
             "|---|---|---|---|---|",
         ]
-        ref = results[results.policy == REFERENCE].set_index(["window", "seed"])
+        ref = results[results.policy == REFERENCE]
         for policy in grid.policies:
             if policy == REFERENCE:
                 continue
-            r = results[results.policy == policy].set_index(["window", "seed"]).join(ref, rsuffix="_ref", how="inner")
+            r = results[results.policy == policy].merge(ref, on=["window", "seed"], suffixes=("", "_ref"))
             both = r[(r.reached_target == True) & (r.reached_target_ref == True)]  # noqa: E712
             logs = np.log(both.kg_to_target.astype(float) / both.kg_to_target_ref.astype(float))
             m = mean_ci(logs)
