@@ -155,8 +155,7 @@ def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
             "",
             "Ratio of kg to target (policy / heuristic) over the pairs in which both reached the "
             "target: geometric mean with 95 % t-interval on log ratios; below 1 means less carbon. "
-            "Attainment difference: share of pairs where the policy reached and the heuristic did "
-            "not, minus the reverse.",
+            "The last two columns count the pairs in which only one of the two reached the target.",
             "",
             "| policy | pairs (both reached) | kg ratio | only policy reached | only heuristic reached |",
             "|---|---|---|---|---|",
@@ -192,7 +191,7 @@ def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
     lines += [
         "",
         "Plots: `allocation.png` (training GPUs per site over that site's intensity, first window, "
-        "seed 0), `regret.png` (log10 regret over hours, mean over seeds), `kg_to_target.png` "
+        "seed 0; a policy's line hides behind another's where they agree), `regret.png` (log10 regret over hours, mean over seeds), `kg_to_target.png` "
         "(kg to target per run; misses not shown).",
     ]
     return "\n".join(lines) + "\n"
