@@ -30,6 +30,10 @@ most one step's emissions; the totals report what was really emitted).
 
 Randomness: one ``numpy.random.Generator``, used for the initial architectures and the
 optimizer's proposals, in that order.
+
+A step is three parts, shared with the multi-site simulator (:mod:`cenas_gym.geo`, which
+runs the pool step once per site on the same search): the pool step (sampling, training,
+idle), its charge (energy and carbon at an intensity), and the search's part of the record.
 """
 
 from __future__ import annotations
