@@ -33,3 +33,5 @@ def __getattr__(name: str) -> Any:
 
 if "CENAS-v0" not in gymnasium.registry:
     gymnasium.register(id="CENAS-v0", entry_point="cenas_gym.env:CENASEnv")
+if "CENAS-Geo-v1" not in gymnasium.registry:  # one search over GPU pools in several grid regions
+    gymnasium.register(id="CENAS-Geo-v1", entry_point="cenas_gym.geo_env:CENASGeoEnv")

@@ -7,7 +7,8 @@
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
                   [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
                   [--accounting cenas|default] [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
-    cenas-gym compare [--out DIR] [--preset default|paper|neurips] [--policies a,b] [--traces a,b]
+    cenas-gym run --sites NAME:YEAR:GPUS,... --policy geo-... [--task T]   (several sites: geo_cli.py)
+    cenas-gym compare [--out DIR] [--preset default|paper|neurips|geo] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
                       [--optimizer lamoo|random] [--accounting default|cenas] [--carbon-budget-kg X]
                       [--jobs N] [--backend serial|process|ray] [--address ADDR]
@@ -391,6 +392,9 @@ def add_run(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the summary and the settings as JSON")
     p.add_argument("--trajectory", metavar="FILE.csv", default=None,
                    help="write one row per step (the simulator's records) to this CSV")
+    from cenas_gym.geo_cli import add_geo_options
+
+    add_geo_options(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -441,6 +445,10 @@ def _check_output_dir(path: str, option: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.sites is not None:  # one search over several sites (CENAS-Geo-v1)
+        from cenas_gym.geo_cli import cmd_run_geo
+
+        return cmd_run_geo(args)
     if args.trajectory is not None:
         _check_output_dir(args.trajectory, "--trajectory")
     sim, r = run_from_args(args)
@@ -480,6 +488,9 @@ def add_compare(sub: Any) -> None:
                                    "and PNG plots. Options override the preset.")
     p.add_argument("--out", metavar="DIR", default="cenas-compare", help="output folder (default cenas-compare)")
     add_grid_options(p)
+    from cenas_gym.geo_cli import add_geo_options
+
+    add_geo_options(p)
     p.set_defaults(func=cmd_compare)
 
 
@@ -488,9 +499,10 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     from cenas_gym.accounting import ACCOUNTING_PRESETS
     from cenas_gym.optimizers import OPTIMIZERS
 
-    p.add_argument("--preset", choices=("default", "paper", "neurips"), default="default",
+    p.add_argument("--preset", choices=("default", "paper", "neurips", "geo"), default="default",
                    help="default: every policy, 3 windows, 5 seeds; paper: arXiv 2307.04131 "
-                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg")
+                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
+                        "geo: one search over four grid regions (see --sites)")
     p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
     p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
     p.add_argument("--trace-file", metavar="PATH", action="append", default=None,
@@ -521,6 +533,8 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
     from cenas_gym.compare import PRESETS, load_trace, parse_seeds
     from cenas_gym.policies import make_policy
 
+    if args.preset not in PRESETS:  # geo: compare only (cmd_compare_geo)
+        raise CLIError(f"--preset {args.preset} applies to `{PROG} compare` only")
     grid = PRESETS[args.preset]
     policies = _split(args.policies) if args.policies is not None else list(grid.policies)
     for name in policies:
@@ -561,6 +575,10 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if args.preset == "geo" or getattr(args, "sites", None):  # CENAS-Geo-v1 baselines
+        from cenas_gym.geo_cli import cmd_compare_geo
+
+        return cmd_compare_geo(args)
     return run_grid_command(args, grid_from_args(args))
 
 
