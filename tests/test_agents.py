@@ -190,6 +190,6 @@ def test_rllib_example_one_iteration():
     cmd = [sys.executable, str(ROOT / "examples" / "rllib_ppo.py"), "--iterations", "1", "--env-runners", "2",
            "--num-cpus", "3", "--budget-hours", "8", "--train-batch", "128", "--minibatch", "32", "--epochs", "1",
            "--traces", "ES:2021"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert '"iteration": 1' in done.stdout
