@@ -13,10 +13,10 @@ from gymnasium import spaces
 
 from cenas_gym import observation, rewards
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import SIM_OPTIONS, Episode, at_step, new_episode, step_info
+from cenas_gym.episodes import SIM_OPTIONS, Episode, EpisodeContext, at_step, new_episode, step_info
 from cenas_gym.forecast import FORECASTERS, make_forecaster
 from cenas_gym.simulator import SimConfig, Simulator
-from cenas_gym.tasks import TASKS, make_task
+from cenas_gym.tasks import TASKS, Task, make_task
 
 VERSIONS = ("v0", "v1")
 ENV_ARGUMENTS = (
@@ -293,7 +293,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
         return render.rgb_array(self._episode.sim)
 
     # -- helpers -----------------------------------------------------------------------------
-    def episode_context(self):
+    def episode_context(self) -> EpisodeContext:
         """What a policy may know about the current episode (see :mod:`cenas_gym.policies`)."""
         if self._episode is None:
             raise RuntimeError(f"{self.env_id}: call reset() first")
@@ -374,21 +374,24 @@ def cap_bill_kg(sim: Simulator) -> float:
 
 
 def _task(name: str, hours: float | None, target_regret: float | None, carbon_budget_kg: float | None,
-          simulator_options: dict[str, Any]):
+          simulator_options: dict[str, Any]) -> Task:
     """The task of the env's arguments; the simulator options that a task sets (budget_hours,
     target_regret, carbon_budget_g) are taken from ``simulator_options`` when the task
     arguments leave them open (and removed from it)."""
     if name not in TASKS:
         raise ValueError(f"task must be one of {list(TASKS)}, got {name!r}")
-    if hours is None:
-        hours = simulator_options.pop("budget_hours", None)
-    if target_regret is None:
-        target_regret = simulator_options.pop("target_regret", None)
+    budget_hours = simulator_options.pop("budget_hours", None)
+    sim_target = simulator_options.pop("target_regret", None)
     budget_g = simulator_options.pop("carbon_budget_g", None)
-    if carbon_budget_kg is None and budget_g is not None:
-        carbon_budget_kg = budget_g / 1000.0
-    simulator_options.pop("budget_hours", None)
-    simulator_options.pop("target_regret", None)
+    budget_kg = None if budget_g is None else budget_g / 1000.0
+    for arg, value, option, option_value in (("hours", hours, "budget_hours", budget_hours),
+                                             ("target_regret", target_regret, "target_regret", sim_target),
+                                             ("carbon_budget_kg", carbon_budget_kg, "carbon_budget_g", budget_kg)):
+        if value is not None and option_value is not None and value != option_value:
+            raise ValueError(f"task {name!r}: {arg}={value!r} and the simulator option {option} disagree; give one")
+    hours = hours if hours is not None else budget_hours
+    target_regret = target_regret if target_regret is not None else sim_target
+    carbon_budget_kg = carbon_budget_kg if carbon_budget_kg is not None else budget_kg
     return make_task(name, hours=hours, target_regret=target_regret, carbon_budget_kg=carbon_budget_kg)
 
 

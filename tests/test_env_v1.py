@@ -159,6 +159,7 @@ def test_simulator_options_that_a_task_sets_are_taken_by_it():
         ({"reward": "target"}, "task='target'"),
         ({"carbon_price_per_kg": -1.0}, "carbon_price_per_kg"),
         ({"miss_penalty_kg": -1.0}, "miss_penalty_kg"),
+        ({"hours": 10, "budget_hours": 12}, "disagree"),
     ],
 )
 def test_bad_v1_arguments_raise_value_error(kwargs, match):
