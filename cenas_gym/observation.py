@@ -19,7 +19,7 @@ TRAINED_SCALE = 1000.0  # architectures trained enter the observation divided by
 LOG10_REGRET_SCALE = 6.0  # -log10(regret) / 6: 0 at regret 1, 1 at the regret floor 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built once per step: not frozen, which would slow __init__ down
 class ObservationInputs:
     """What the features read at one step (all plain numbers; units in the names).
 
@@ -127,17 +127,13 @@ def bounds(table: tuple[Feature, ...], forecast_hours: int) -> tuple[np.ndarray,
 
 def observe(table: tuple[Feature, ...], inputs: ObservationInputs, forecast_hours: int) -> np.ndarray:
     """The observation vector (float32) of ``inputs``."""
-    obs = np.empty(size(table, forecast_hours), dtype=np.float32)
-    i = 0
+    values: list[float] = []
     for f in table:
-        if f.per_forecast_hour:
-            if forecast_hours:
-                obs[i : i + forecast_hours] = f.value(inputs)
-            i += forecast_hours
-        else:
-            obs[i] = f.value(inputs)
-            i += 1
-    return obs
+        if not f.per_forecast_hour:
+            values.append(f.value(inputs))
+        elif forecast_hours:
+            values.extend(f.value(inputs))
+    return np.array(values, dtype=np.float32)
 
 
 def markdown_table(table: tuple[Feature, ...], first: int = 0) -> str:
