@@ -242,6 +242,8 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
         self._miss_penalty_kg = self.miss_penalty_option if self.miss_penalty_option is not None else cap_bill_kg(sim)
         self._progress = 0.0
         self._last_gain = 0.0
+        self._regret = sim.regret
+        self._log10_regret = math.log10(self._regret)
         return self._observation(), self._info(sim)
 
     def step(self, action: np.int64 | int | np.ndarray) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -251,18 +253,20 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
         if sim.done:
             raise RuntimeError(f"{self.env_id}: the episode has ended (terminated); call reset()")
         n_train = self._n_train(action)
-        hv_before, log10_regret_before = sim.hv, math.log10(sim.regret)
+        hv_before, log10_regret_before = sim.hv, self._log10_regret
         record = sim.step(n_train)
-        progress = self._progress_of(sim.hv_normalized)
+        progress = self._progress_of(record["hv_normalized"])
         self._last_gain = progress - self._progress
         self._progress = progress
+        self._regret = record["regret"]
+        self._log10_regret = math.log10(self._regret)
         result = rewards.StepResult(
             carbon_g=record["carbon_g"],
             hv_gain=sim.hv - hv_before,
             max_hv=sim.max_hv,
             hv_progress_gain=self._last_gain,
             log10_regret_before=log10_regret_before,
-            log10_regret_after=math.log10(sim.regret),
+            log10_regret_after=self._log10_regret,
             n_trained_step=record["n_trained_step"],
             steps_done=sim.t,
             n_steps=self.config.n_steps,
@@ -331,8 +335,8 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
 
     def _info(self, sim: Simulator) -> dict[str, Any]:
         info = step_info(sim)
-        info["regret"] = sim.regret
-        info["log10_regret"] = math.log10(sim.regret)
+        info["regret"] = self._regret
+        info["log10_regret"] = self._log10_regret
         return info
 
     def _observation(self) -> np.ndarray:
@@ -358,7 +362,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             n_trained=len(sim.trained),
             queue_share=len(sim.queue) / self.config.queue_cap,
             unfinished_share=sim.unfinished_work_s / (self.config.n_gpus * self.config.step_s),
-            regret=sim.regret,
+            regret=self._regret,
             target_regret=self.config.target_regret,
         )
         return observation.observe(self.features, inputs, k)

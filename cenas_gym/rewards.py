@@ -37,7 +37,7 @@ CENAS_ALPHA, CENAS_GAMMA = 20.0, 0.05
 DEFAULT_CARBON_PRICE_PER_KG = 0.02
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built once per step: not frozen, which would slow __init__ down
 class StepResult:
     """One env step as the rewards read it.
 
