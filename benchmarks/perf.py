@@ -27,8 +27,8 @@ import gymnasium as gym
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import play_in_env, run_policy
-from cenas_gym.policies import make_policy
+from cenas_gym.play import play_in_env, run_policy
+from cenas_gym.play import make_policy
 from cenas_gym.simulator import SimConfig
 
 START = "2021-07-02T06:00Z"

@@ -86,11 +86,9 @@ def print_json(obj: Any) -> None:
 
 
 def _iso(ts: Any) -> str:
-    import pandas as pd
+    from cenas_gym.carbon import iso_utc  # imported here: pandas stays out of `--help`
 
-    t = pd.Timestamp(ts)
-    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(ts)
 
 
 def _trace_meta(name: str) -> dict[str, str]:
@@ -385,8 +383,8 @@ def add_run(sub: Any) -> None:
     p = sub.add_parser("run", help="run one simulated CE-NAS search with a GPU-allocation policy",
                        description="Run one simulated search and print its summary.")
     p.add_argument("--policy", required=True, metavar="POLICY",
-                   help="heuristic, heuristic:causal, vanilla, oneshot, random, fixed:K, "
-                        "threshold[:P], oracle or ppo:PATH")
+                   help="a policy name, e.g. heuristic, vanilla, fixed:4, ppo or ppo:PATH "
+                        "(an unknown name prints every name there is)")
     add_trace_options(p)
     add_sim_options(p)
     p.add_argument("--json", action="store_true", help="print the summary and the settings as JSON")
@@ -400,8 +398,7 @@ def add_run(sub: Any) -> None:
 
 def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Play ``--policy`` once; returns (finished Simulator, JSON-ready result)."""
-    from cenas_gym.episodes import run_policy
-    from cenas_gym.policies import make_policy
+    from cenas_gym.play import make_policy, run_policy
 
     try:
         policy = make_policy(args.policy)
@@ -531,7 +528,7 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
     from dataclasses import replace
 
     from cenas_gym.compare import PRESETS, load_trace, parse_seeds
-    from cenas_gym.policies import make_policy
+    from cenas_gym.play import make_policy
 
     if args.preset not in PRESETS:  # geo: compare only (cmd_compare_geo)
         raise CLIError(f"--preset {args.preset} applies to `{PROG} compare` only")
@@ -607,8 +604,11 @@ def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
 
 
 # -------------------------------------------------------------------------- train / evaluate
-TRAIN_TRACES = "US-CAL-CISO:2021,ES:2021,NO:2021,EIA-AZPS:2022,EIA-SOCO:2022"
-HELD_OUT_TRACES = "US-CAL-CISO:2023,ES:2023,EIA-CISO:2022,EIA-BPAT:2022"
+def _trace_lists() -> tuple[str, str]:
+    """The training and held-out traces of :mod:`cenas_gym.rl`, comma-separated."""
+    from cenas_gym.rl import HELD_OUT_TRACES, TRAIN_TRACES
+
+    return ",".join(TRAIN_TRACES), ",".join(HELD_OUT_TRACES)
 
 
 def add_train(sub: Any) -> None:
@@ -618,6 +618,7 @@ def add_train(sub: Any) -> None:
                                    "periodic paired checks against the heuristic on held-out traces, "
                                    "checkpoints and resume. Hyperparameters: agents/ppo.yml (rl-zoo3 format).")
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the model, checkpoints/ and tb/")
+    TRAIN_TRACES, HELD_OUT_TRACES = _trace_lists()
     p.add_argument("--traces", metavar="A,B", default=TRAIN_TRACES, help=f"training traces (default {TRAIN_TRACES})")
     p.add_argument("--held-out", metavar="A,B", default=HELD_OUT_TRACES,
                    help=f"traces for the periodic check against the heuristic (default {HELD_OUT_TRACES}; '' for none)")
@@ -635,8 +636,9 @@ def add_train(sub: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        from cenas_gym.agents import train_ppo
         import stable_baselines3  # noqa: F401
+
+        from cenas_gym.rl.train import train_ppo
     except ImportError as err:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
     path = train_ppo(
@@ -668,15 +670,16 @@ def add_evaluate(sub: Any) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from cenas_gym.agents import shipped_agent_path
+    from cenas_gym.play import default_policies
+    from cenas_gym.rl.policy import shipped_agent_path
 
     if args.agent is None and shipped_agent_path() is None:
         raise CLIError("no --agent given and no agent ships with this installation")
     agent = f"ppo:{args.agent}" if args.agent else "ppo"  # "ppo": the shipped agent
     if args.policies is None:
-        args.policies = ",".join([agent, "heuristic", "vanilla", "oneshot", "random", "threshold", "oracle"])
+        args.policies = ",".join([agent] + [name for name in default_policies() if name != "ppo"])
     if args.traces is None and not args.trace_file:
-        args.traces = HELD_OUT_TRACES
+        args.traces = _trace_lists()[1]
     if args.windows is None:
         args.windows = "random"
     if args.seeds is None:

@@ -9,9 +9,11 @@ A policy answers, each step, how many GPUs train (the rest sample):
 about to be played) and ``"queue_len"``; ``observation`` is the env's observation (``None``
 on the simulator's fast path; none of the policies here read it). The same policy object runs
 through ``gym.make("CENAS-v0")`` (its ``act`` returns a valid discrete action) or directly on
-a :class:`~cenas_gym.simulator.Simulator` via :func:`run_policy`.
+a :class:`~cenas_gym.simulator.Simulator` via :func:`cenas_gym.play.run_policy`. Learned
+agents (``ppo``, ``ppo:PATH``) live in :mod:`cenas_gym.rl`.
 
-Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
+Rule-based policies, by the names :func:`cenas_gym.play.make_policy` (and ``cenas-gym run
+--policy``) accepts (:data:`RULE_BASED` is their registry):
 
 ``heuristic`` / ``heuristic:causal``
     CE-NAS: a share ``lambda_s = (C_now - C_min) / (C_max - C_min)`` of the GPUs samples, the
@@ -33,9 +35,6 @@ Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
 ``threshold`` / ``threshold:P``
     all GPUs train when the intensity is at or below the P-th percentile (default 50) of the
     trailing 7 days, otherwise all sample (causal).
-``ppo`` / ``ppo:PATH``
-    a trained Stable-Baselines3 agent (the shipped one, or a zip); it reads the env's
-    observation, so :func:`cenas_gym.episodes.run_policy` plays it through the env.
 ``oracle``
     knows the whole episode's intensities: all GPUs train in the cleanest half of the
     episode's hours (ties: earlier hour first), all sample otherwise. An upper reference for
@@ -45,43 +44,14 @@ Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
-TRAILING_HOURS = 168  # causal window: 7 days
+from cenas_gym.episodes import TRAILING_HOURS, EpisodeContext  # noqa: F401  (EpisodeContext: part of the policy interface)
+
 ONESHOT_TRAIN_HOURS = 2.0
-
-
-@dataclass(frozen=True)
-class EpisodeContext:
-    """What a policy may know about the episode it is about to play.
-
-    Attributes:
-        n_gpus: GPUs in the pool.
-        intensity_g_per_kwh: the whole trace at step resolution (history before the
-            episode included, so causal windows have data).
-        start: index in ``intensity_g_per_kwh`` of the episode's first step.
-        n_steps: steps in the time budget.
-        step_s: seconds per step.
-    """
-
-    n_gpus: int
-    intensity_g_per_kwh: np.ndarray
-    start: int
-    n_steps: int
-    step_s: int
-
-    def now(self, step: int) -> float:
-        return float(self.intensity_g_per_kwh[self.start + step])
-
-    def episode_window(self) -> np.ndarray:
-        return self.intensity_g_per_kwh[self.start : self.start + self.n_steps]
-
-    def trailing_window(self, step: int) -> np.ndarray:
-        steps = max(1, int(round(TRAILING_HOURS * 3600 / self.step_s)))
-        end = self.start + step + 1
-        return self.intensity_g_per_kwh[max(0, end - steps) : end]
 
 
 class Policy(Protocol):
@@ -179,41 +149,72 @@ class Oracle(_Base):
         return self.ctx.n_gpus if self.train_steps[info["step"]] else 0
 
 
-BASELINES = ("heuristic", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:K", "threshold", "oracle")
-
-
-def make_policy(name: str) -> Policy:
-    """A policy by name (see the module docstring); ``ppo:PATH`` loads a trained agent."""
-    kind, _, arg = name.partition(":")
-    if kind == "heuristic" and arg in ("", "causal"):
-        return Heuristic("trailing" if arg else "episode")
-    if kind == "vanilla" and not arg:
-        return Fixed(None)
-    if kind == "fixed":
-        try:
-            return Fixed(int(arg))
-        except ValueError:
-            raise ValueError(f"policy {name!r}: fixed needs an integer, e.g. fixed:4") from None
-    if kind == "oneshot" and not arg:
-        return OneShot()
-    if kind == "random" and not arg:
-        return RandomAllocation()
-    if kind == "threshold":
-        try:
-            return Threshold(float(arg) if arg else 50.0)
-        except ValueError as err:
-            raise ValueError(f"policy {name!r}: {err}") from None
-    if kind == "oracle" and not arg:
-        return Oracle()
-    if kind == "ppo" and (arg or name == "ppo"):
-        from cenas_gym.agents import PPOPolicy, shipped_agent_path
-
+def _no_arg(build: Callable[[], Policy]) -> Callable[[str], Policy]:
+    def factory(arg: str) -> Policy:
         if arg:
-            return PPOPolicy.load(arg)
-        shipped = shipped_agent_path()
-        if shipped is None:
-            raise ValueError("policy 'ppo': no agent ships with this installation; use ppo:PATH")
-        policy = PPOPolicy.load(shipped)
-        policy.name = "ppo"
-        return policy
-    raise ValueError(f"unknown policy {name!r}; choose one of {list(BASELINES)}, ppo (the shipped agent) or ppo:PATH")
+            raise ValueError("takes no ':' argument")
+        return build()
+
+    return factory
+
+
+def _heuristic(arg: str) -> Policy:
+    if arg not in ("", "causal"):
+        raise ValueError("the only variant is heuristic:causal")
+    return Heuristic("trailing" if arg else "episode")
+
+
+def _fixed(arg: str) -> Policy:
+    try:
+        return Fixed(int(arg))
+    except ValueError:
+        raise ValueError("fixed needs an integer, e.g. fixed:4") from None
+
+
+def _threshold(arg: str) -> Policy:
+    try:
+        percentile = float(arg) if arg else 50.0
+    except ValueError:
+        raise ValueError("threshold needs a number, e.g. threshold:30") from None
+    return Threshold(percentile)
+
+
+@dataclass(frozen=True)
+class RuleBased:
+    """One entry of :data:`RULE_BASED`.
+
+    Attributes:
+        usage: how the name is written (``"fixed:K"``), for help texts and errors.
+        build: makes the policy from the text after ``":"`` (``""`` if none); raises
+            ``ValueError`` on a bad argument.
+        defaults: the names of this entry that ``compare`` and ``evaluate`` run by default.
+    """
+
+    usage: str
+    build: Callable[[str], Policy]
+    defaults: tuple[str, ...] = ()
+
+
+#: The rule-based policies by the text before ``":"`` in their name (see the module docstring).
+#: :mod:`cenas_gym.play` adds the learned agents and is the one place names are resolved.
+RULE_BASED: dict[str, RuleBased] = {
+    "heuristic": RuleBased("heuristic[:causal]", _heuristic, ("heuristic", "heuristic:causal")),
+    "vanilla": RuleBased("vanilla", _no_arg(lambda: Fixed(None)), ("vanilla",)),
+    "oneshot": RuleBased("oneshot", _no_arg(OneShot), ("oneshot",)),
+    "random": RuleBased("random", _no_arg(RandomAllocation), ("random",)),
+    "fixed": RuleBased("fixed:K", _fixed),
+    "threshold": RuleBased("threshold[:P]", _threshold, ("threshold",)),
+    "oracle": RuleBased("oracle", _no_arg(Oracle), ("oracle",)),
+}
+
+
+def make_rule_based(name: str) -> Policy:
+    """A rule-based policy by name; ``KeyError`` if the name is not one (use
+    :func:`cenas_gym.play.make_policy` for every policy name)."""
+    kind, _, arg = name.partition(":")
+    if kind not in RULE_BASED:
+        raise KeyError(name)
+    try:
+        return RULE_BASED[kind].build(arg)
+    except ValueError as err:
+        raise ValueError(f"policy {name!r}: {err}") from None

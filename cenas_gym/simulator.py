@@ -368,6 +368,16 @@ class Simulator:
         """Training seconds still owed to started jobs."""
         return float(sum(job[1] for job in self.unfinished))
 
+    @property
+    def max_hv(self) -> float:
+        """Hypervolume of the table's true Pareto front (the normaliser of ``hv_normalized``)."""
+        return self.space.max_hv
+
+    @property
+    def init_hv_normalized(self) -> float:
+        """Normalised hypervolume of the initial architectures (before the first step)."""
+        return self.init_hv / self.space.max_hv
+
     def intensity_at(self, step: int) -> float:
         """Carbon intensity (gCO2eq/kWh) of a step of this run."""
         return float(self._intensity[step])

@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import run_policy
-from cenas_gym.policies import make_policy
+from cenas_gym.play import make_policy, run_policy
 from cenas_gym.simulator import SimConfig
 
 GOLDEN_FILE = Path(__file__).parent / "data" / "golden_trajectories.json"

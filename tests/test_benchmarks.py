@@ -1,16 +1,18 @@
 """The speed scripts run end to end and print every figure the README quotes (tiny settings;
 the figures themselves are measured by running the scripts, never asserted in tests)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+ENV = {**os.environ, "PYTHONPATH": str(BENCHMARKS.parent)}  # this checkout's cenas_gym, whatever is installed
 
 
 def run_script(name: str, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / name), *args], capture_output=True, text=True, timeout=300
+        [sys.executable, str(BENCHMARKS / name), *args], capture_output=True, text=True, timeout=300, env=ENV
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -12,8 +12,9 @@ import pytest
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import run_policy
-from cenas_gym.policies import BASELINES, TRAILING_HOURS, EpisodeContext, make_policy
+from cenas_gym.play import run_policy
+from cenas_gym.episodes import TRAILING_HOURS, EpisodeContext
+from cenas_gym.play import make_policy, policy_names
 from cenas_gym.simulator import SimConfig
 
 FIXED = "2021-07-02T06:00Z"
@@ -206,7 +207,7 @@ def test_unknown_policy_names_list_the_valid_names():
     for bad in ("greedy", "heuristic:psychic", "vanilla:3", "oracle:1", "random:2", "oneshot:1", "ppo:"):
         with pytest.raises(ValueError) as err:
             make_policy(bad)
-        for name in BASELINES:
+        for name in policy_names():
             assert name in str(err.value)
 
 
