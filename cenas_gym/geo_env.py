@@ -13,6 +13,7 @@ import pandas as pd
 from gymnasium import spaces
 
 from cenas_gym.forecast import FORECASTERS, make_forecaster
+from cenas_gym.rewards import DEFAULT_CARBON_PRICE_PER_KG, REWARDS, TASK_REWARDS, RewardWeights, StepResult
 from cenas_gym.geo import GeoEpisode, SiteSpec, align_sites, geo_step_info, make_sites, new_geo_episode
 from cenas_gym.simulator import REGRET_FLOOR, SimConfig
 from cenas_gym.tasks import TASKS, Task, make_task
@@ -20,37 +21,36 @@ from cenas_gym.tasks import TASKS, Task, make_task
 INTENSITY_SCALE_G_PER_KWH = 500.0  # intensities enter the observation divided by this
 TRAINED_SCALE = 1000.0  # architectures trained enter the observation divided by this
 LOG10_REGRET_SCALE = -math.log10(REGRET_FLOOR)  # 6: log10 regret / 6 lies in [-1, 0]
-#: fixed-time task: default carbon price, in log10-regret units per kg CO2eq: one decade of
-#: regret is worth 50 kg. A chosen weight (a preference, not a measurement); pass your own.
-DEFAULT_CARBON_PRICE_PER_KG = 0.02
 SITE_FEATURES = 4  # + forecast hours, per site
 
 
 def task_reward(
     task: Task,
-    carbon_kg: float,
+    carbon_g: float,
     log10_regret_before: float,
     log10_regret_after: float,
     *,
     missed_target: bool = False,
     miss_penalty_kg: float = 0.0,
     carbon_price_per_kg: float = DEFAULT_CARBON_PRICE_PER_KG,
-) -> float:
-    """One step's reward for a task, following issue 12's definitions (as CENAS-v1):
+) -> dict[str, float]:
+    """One step's reward breakdown for a task: CENAS-v1's task rewards
+    (:mod:`cenas_gym.rewards`; the step's reward is the sum of the parts):
 
-    * ``target``: ``-carbon_kg``, and ``-miss_penalty_kg`` more in the last step when the
-      time cap ends the run without reaching the target (``missed_target``); the return is
-      minus the kg to target, or minus (kg emitted + penalty) for a miss.
-    * ``budget``: the decrease of log10 regret, ``log10_regret_before - log10_regret_after``;
-      the return is log10(initial regret) - log10(final regret).
-    * ``fixed-time``: that decrease minus ``carbon_price_per_kg x carbon_kg``.
+    * ``target``: ``-kg``, and ``-miss_penalty_kg`` more in the last step when the time cap
+      ends the run without reaching the target (``missed_target``); the return is minus the
+      kg to target, or minus (kg emitted + penalty) for a miss.
+    * ``budget``: the decrease of log10 regret; the return is log10(initial regret) -
+      log10(final regret).
+    * ``fixed-time``: that decrease minus ``carbon_price_per_kg x kg``.
     """
-    gain = log10_regret_before - log10_regret_after
-    if task.name == "target":
-        return -carbon_kg - (miss_penalty_kg if missed_target else 0.0)
-    if task.name == "budget":
-        return gain
-    return gain - carbon_price_per_kg * carbon_kg
+    step = StepResult(  # the task rewards read only carbon, regret and the miss
+        carbon_g=carbon_g, hv_gain=0.0, max_hv=1.0, hv_progress_gain=0.0,
+        log10_regret_before=log10_regret_before, log10_regret_after=log10_regret_after,
+        n_trained_step=0, steps_done=0, n_steps=1, n_gpus=1, window_max_g_per_kwh=1.0,
+        missed_target=missed_target, miss_penalty_kg=miss_penalty_kg,
+    )
+    return REWARDS[TASK_REWARDS[task.name]].parts(step, RewardWeights(carbon_price_per_kg=carbon_price_per_kg))
 
 
 class CENASGeoEnv(gym.Env):
@@ -233,11 +233,13 @@ class CENASGeoEnv(gym.Env):
         record = sim.step(self._n_train(action))
         terminated = sim.done
         missed = terminated and self.task.name == "target" and not sim.reached_target
-        reward = task_reward(
-            self.task, record["carbon_g"] / 1000.0, before, math.log10(sim.regret),
+        breakdown = task_reward(
+            self.task, record["carbon_g"], before, math.log10(sim.regret),
             missed_target=missed, miss_penalty_kg=self.miss_penalty_kg, carbon_price_per_kg=self.carbon_price_per_kg,
         )
+        reward = sum(breakdown.values())
         info = self._info()
+        info["reward_breakdown"] = breakdown
         if terminated:
             info["episode_summary"] = sim.summary()
         return self._observation(), float(reward), terminated, False, info

@@ -15,13 +15,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cenas_gym"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("carbon", "nasbench", "forecast", "stats", "data.build_nb201")),
     ("sim", ("accounting", "candidates", "pareto", "svm", "lamoo", "optimizers", "simulator", "tasks")),
-    ("env", ("episodes", "observation", "rewards", "env", "render")),
-    ("policies", ("policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
+    ("env", ("episodes", "observation", "rewards", "env", "render", "geo", "geo_env")),
+    ("policies", ("policies", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
     ("play", ("play",)),
     ("train", ("rl.callbacks", "rl.train")),
-    ("compare", ("compare",)),
+    ("compare", ("compare", "geo_compare")),
     ("evaluate", ("rl.evaluate",)),
-    ("cli", ("cli",)),
+    ("cli", ("cli", "geo_cli")),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
 #: Import nothing of the package beyond registering the env ids (checked separately).

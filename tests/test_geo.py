@@ -245,10 +245,10 @@ def test_same_seed_same_bits_and_pickled_env_continues_identically():
 
 def test_task_rewards_follow_issue_12():
     target, budget, fixed = make_task("target"), make_task("budget", carbon_budget_kg=10), make_task("fixed-time")
-    assert task_reward(target, 1.5, -2.0, -2.5) == -1.5
-    assert task_reward(target, 1.5, -2.0, -2.5, missed_target=True, miss_penalty_kg=40.0) == -41.5
-    assert task_reward(budget, 1.5, -2.0, -2.5) == 0.5
-    assert task_reward(fixed, 1.5, -2.0, -2.5, carbon_price_per_kg=0.1) == pytest.approx(0.5 - 0.15)
+    assert task_reward(target, 1500.0, -2.0, -2.5) == {"carbon": -1.5, "missed_target": 0.0}
+    assert sum(task_reward(target, 1500.0, -2.0, -2.5, missed_target=True, miss_penalty_kg=40.0).values()) == -41.5
+    assert task_reward(budget, 1500.0, -2.0, -2.5) == {"log10_regret": 0.5}
+    assert sum(task_reward(fixed, 1500.0, -2.0, -2.5, carbon_price_per_kg=0.1).values()) == pytest.approx(0.5 - 0.15)
     env = gym.make("CENAS-Geo-v1", task="budget", carbon_budget_kg=5.0, start=START, **FAST)
     obs, info = env.reset(seed=0)
     first = math.log10(info["regret"])
