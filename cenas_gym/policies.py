@@ -13,13 +13,24 @@ a :class:`~cenas_gym.simulator.Simulator` via :func:`run_policy`.
 
 Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
 
-``heuristic`` / ``heuristic:causal``
+``heuristic`` / ``heuristic:window`` / ``heuristic:causal``
     CE-NAS: a share ``lambda_s = (C_now - C_min) / (C_max - C_min)`` of the GPUs samples, the
-    rest train (dirty hours sample, clean hours train). ``C_min``/``C_max`` come from the
-    whole episode window (``heuristic``, the paper's choice: it looks ahead) or from the
-    trailing 7 days up to now (``heuristic:causal``). The number of sampling GPUs is
-    ``lambda_s x n_gpus`` rounded half up to a whole GPU. A flat window (C_max = C_min)
-    means lambda_s = 0: all train.
+    rest train (dirty hours sample, clean hours train). The names say where ``C_min`` and
+    ``C_max`` come from:
+
+    - ``heuristic``: the authors' code, from the run's start to the **end of the trace**
+      (cake-lab/CE-NAS ``carbon_reader.py``: ``min``/``max`` of ``carbon_trace``, the
+      ``carbon_intensity_avg`` column from row 13158, i.e. 2021-07-02 06:00 UTC, to the end
+      of their 2020-2022 US-CAL-CISO file, about 13,100 h). Here the end is the end of the
+      trace the episode runs on (a shipped trace is one year). Fixed for the whole run; it
+      reads the future, as the authors' code does.
+    - ``heuristic:window``: over the episode window only (a look-ahead over the time
+      budget; this package's behaviour before issue 13, kept for comparison). Neither
+      CE-NAS paper states this choice.
+    - ``heuristic:causal``: over the trailing 7 days up to now (deployable: no look-ahead).
+
+    The number of sampling GPUs is ``lambda_s x n_gpus`` rounded half up to a whole GPU.
+    A flat range (C_max = C_min) means lambda_s = 0: all train.
 ``vanilla``
     every GPU trains (vanilla LaMOO).
 ``oneshot``
@@ -78,6 +89,10 @@ class EpisodeContext:
     def episode_window(self) -> np.ndarray:
         return self.intensity_g_per_kwh[self.start : self.start + self.n_steps]
 
+    def rest_of_trace(self) -> np.ndarray:
+        """From the episode's first step to the end of the trace (the authors' C_min/C_max range)."""
+        return self.intensity_g_per_kwh[self.start :]
+
     def trailing_window(self, step: int) -> np.ndarray:
         steps = max(1, int(round(TRAILING_HOURS * 3600 / self.step_s)))
         end = self.start + step + 1
@@ -102,18 +117,36 @@ class _Base:
         self.rng = rng
 
 
-class Heuristic(_Base):
-    """CE-NAS: lambda_s = (C_now - C_min)/(C_max - C_min) of the GPUs sample."""
+#: Where the heuristic's C_min/C_max come from -> its policy name.
+HEURISTIC_BOUNDS = {"rest-of-trace": "heuristic", "episode": "heuristic:window", "trailing": "heuristic:causal"}
 
-    def __init__(self, window: str = "episode") -> None:
-        if window not in ("episode", "trailing"):
-            raise ValueError(f"heuristic window must be 'episode' or 'trailing', got {window!r}")
-        self.window = window
-        self.name = "heuristic" if window == "episode" else "heuristic:causal"
+
+class Heuristic(_Base):
+    """CE-NAS: lambda_s = (C_now - C_min)/(C_max - C_min) of the GPUs sample.
+
+    Args:
+        bounds: where C_min/C_max come from: ``"rest-of-trace"`` (from the episode's start
+            to the end of the trace, the authors' code), ``"episode"`` (the episode window)
+            or ``"trailing"`` (the 7 days up to now).
+    """
+
+    def __init__(self, bounds: str = "rest-of-trace") -> None:
+        if bounds not in HEURISTIC_BOUNDS:
+            raise ValueError(f"heuristic bounds must be one of {list(HEURISTIC_BOUNDS)}, got {bounds!r}")
+        self.bounds = bounds
+        self.name = HEURISTIC_BOUNDS[bounds]
+
+    def reset(self, context: EpisodeContext, rng: np.random.Generator) -> None:
+        super().reset(context, rng)
+        fixed = {"rest-of-trace": context.rest_of_trace, "episode": context.episode_window}.get(self.bounds)
+        self._fixed = None if fixed is None else (float(fixed().min()), float(fixed().max()))
 
     def sample_share(self, step: int) -> float:
-        values = self.ctx.episode_window() if self.window == "episode" else self.ctx.trailing_window(step)
-        c_min, c_max = float(values.min()), float(values.max())
+        if self._fixed is not None:
+            c_min, c_max = self._fixed
+        else:
+            values = self.ctx.trailing_window(step)
+            c_min, c_max = float(values.min()), float(values.max())
         if c_max == c_min:
             return 0.0
         return (self.ctx.now(step) - c_min) / (c_max - c_min)
@@ -179,14 +212,14 @@ class Oracle(_Base):
         return self.ctx.n_gpus if self.train_steps[info["step"]] else 0
 
 
-BASELINES = ("heuristic", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:K", "threshold", "oracle")
+BASELINES = ("heuristic", "heuristic:window", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:K", "threshold", "oracle")
 
 
 def make_policy(name: str) -> Policy:
     """A policy by name (see the module docstring); ``ppo:PATH`` loads a trained agent."""
     kind, _, arg = name.partition(":")
-    if kind == "heuristic" and arg in ("", "causal"):
-        return Heuristic("trailing" if arg else "episode")
+    if kind == "heuristic" and arg in ("", "window", "causal"):
+        return Heuristic({"": "rest-of-trace", "window": "episode", "causal": "trailing"}[arg])
     if kind == "vanilla" and not arg:
         return Fixed(None)
     if kind == "fixed":
