@@ -90,7 +90,11 @@ def new_episode(
 
 def step_info(sim: Simulator) -> dict:
     """What a policy sees before a step: the last record plus the step about to be played."""
-    info = dict(sim.history[-1]) if sim.history else {"hv_normalized": sim.hv_normalized, "queue_len": len(sim.queue)}
+    info = (
+        dict(sim.history[-1])
+        if sim.history
+        else {"hv_normalized": sim.hv_normalized, "queue_len": len(sim.queue), "n_trained": len(sim.trained)}
+    )
     info["step"] = sim.t
     info["intensity_now_g_per_kwh"] = sim.intensity_at(sim.t) if not sim.done else float("nan")
     return info

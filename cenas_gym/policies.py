@@ -47,6 +47,10 @@ Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
 ``ppo`` / ``ppo:PATH``
     a trained Stable-Baselines3 agent (the shipped one, or a zip); it reads the env's
     observation, so :func:`cenas_gym.episodes.run_policy` plays it through the env.
+``a3c-cenas``
+    the CE-NAS authors' A3C agent (their state, actions 1..7 training GPUs of 8, network
+    and reward), trained online within each episode, with their HV-freeze bug fixed: see
+    :mod:`cenas_gym.a3c`. Needs PyTorch.
 ``oracle``
     knows the whole episode's intensities: all GPUs train in the cleanest half of the
     episode's hours (ties: earlier hour first), all sample otherwise. An upper reference for
@@ -212,7 +216,10 @@ class Oracle(_Base):
         return self.ctx.n_gpus if self.train_steps[info["step"]] else 0
 
 
-BASELINES = ("heuristic", "heuristic:window", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:K", "threshold", "oracle")
+BASELINES = (
+    "heuristic", "heuristic:window", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:K", "threshold", "oracle",
+    "a3c-cenas",
+)
 
 
 def make_policy(name: str) -> Policy:
@@ -238,6 +245,10 @@ def make_policy(name: str) -> Policy:
             raise ValueError(f"policy {name!r}: {err}") from None
     if kind == "oracle" and not arg:
         return Oracle()
+    if name == "a3c-cenas":  # the authors' A3C agent (cenas_gym/a3c.py; needs torch at reset)
+        from cenas_gym.a3c import A3CCenasPolicy
+
+        return A3CCenasPolicy()
     if kind == "ppo" and (arg or name == "ppo"):
         from cenas_gym.agents import PPOPolicy, shipped_agent_path
 
