@@ -16,7 +16,7 @@ episode window, :func:`window_features` (appended by :class:`EpisodeWindowFeatur
 training and by :class:`PPOPolicy` when acting): the CE-NAS heuristic's sample share
 ``(C_now - C_min) / (C_max - C_min)`` over the episode window and the rank of ``C_now``
 among the window's hours (share of hours strictly cleaner). They use the same information
-as the paper's heuristic (the whole episode window), no more.
+as ``heuristic:window`` (the whole episode window), no more.
 
 Stable-Baselines3, PyTorch and PyYAML are needed here (``pip install cenas-gym[rl]``);
 ``import cenas_gym`` does not import this module.

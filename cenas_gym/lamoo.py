@@ -20,12 +20,13 @@ tested exactly, along the permutation and only as far as needed, and remembered 
 next refit. If the region holds fewer untouched architectures than asked for, all
 of them are proposed and the rest drawn uniformly from outside it.
 
-Architectures are encoded for the SVMs either as the authors do, six ordinal features
-``op x 0.2`` (``encoding="ordinal"``), or as the one-hot of their six edge operations (30
-features, ``encoding="onehot"``); the SVMs are libsvm's, fitted as ``SVC`` fits them
-(:mod:`cenas_gym.svm`).
+Architectures are encoded for the SVMs as the one-hot of their six edge operations (30
+features, ``encoding="onehot"``, the default) or as the authors do, six ordinal features
+``op x 0.2`` (``encoding="ordinal"``; measured worse, see :class:`LamooConfig`); the SVMs
+are libsvm's, fitted as ``SVC`` fits them (:mod:`cenas_gym.svm`).
 
-What the authors' code does (cake-lab/CE-NAS @ 42fcf77, the code ``cenas_RL.py`` runs):
+What the authors' code does (cake-lab/CE-NAS, files as stored at commit 42fcf77; the
+data README cites 7a2ad3e9 of the same repository; the LaMOO code ``cenas_RL.py`` runs):
 ``lamoo/Classifier.py`` ``split_data`` sends each sample to the good or bad kid by its
 label ``plabel`` (not by ``svm.predict``); ``is_splittable_svm`` asks for two label classes
 and two predicted sides; ``lamoo/tasks/nasbench201/cifar10.py`` encodes a cell as 6 floats
