@@ -35,11 +35,11 @@ and two predicted sides; ``lamoo/tasks/nasbench201/cifar10.py`` encodes a cell a
 README advises 10 % ("as a rule of thumb"). Remaining differences from their code, kept:
 labels count strict dominators and give the good label to ``ceil(n/2)`` samples in stable
 order (theirs: weak dominance, ``int(n/2)`` good, numpy's default sort); UCB ties go to the
-first leaf (theirs: at random); proposals are uniform inside the region and never repeat
-(theirs draw 300 random cells at a time and may pick the same one twice).
-
-Fault of the authors' code that this avoids: proposals are de-duplicated against everything
-already trained, queued or screened.
+first leaf (theirs: at random); proposals are uniform inside the region and are
+de-duplicated against everything already trained, queued or screened (theirs:
+``lamoo/sampler.py`` ``random_sample_nasbench201`` picks with replacement among filtered
+random draws, and ``cenas_RL.py`` runs the sampler in a fresh child process every hour, so
+the cells it deletes from its list are deleted only in that process's copy).
 """
 
 from __future__ import annotations
