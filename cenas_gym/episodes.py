@@ -71,6 +71,10 @@ class EpisodeContext:
     def episode_window(self) -> np.ndarray:
         return self.intensity_g_per_kwh[self.start : self.start + self.n_steps]
 
+    def rest_of_trace(self) -> np.ndarray:
+        """From the episode's first step to the end of the trace (the authors' C_min/C_max range)."""
+        return self.intensity_g_per_kwh[self.start :]
+
     def trailing_window(self, step: int) -> np.ndarray:
         steps = max(1, int(round(TRAILING_HOURS * 3600 / self.step_s)))
         end = self.start + step + 1
@@ -144,7 +148,11 @@ def new_episode(
 
 def step_info(sim: Simulator) -> dict[str, Any]:
     """What a policy sees before a step: the last record plus the step about to be played."""
-    info = dict(sim.history[-1]) if sim.history else {"hv_normalized": sim.hv_normalized, "queue_len": len(sim.queue)}
+    info = (
+        dict(sim.history[-1])
+        if sim.history
+        else {"hv_normalized": sim.hv_normalized, "queue_len": len(sim.queue), "n_trained": len(sim.trained)}
+    )
     info["step"] = sim.t
     info["intensity_now_g_per_kwh"] = sim.intensity_at(sim.t) if not sim.done else float("nan")
     return info

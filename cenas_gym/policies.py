@@ -15,13 +15,24 @@ agents (``ppo``, ``ppo:PATH``) live in :mod:`cenas_gym.rl`.
 Rule-based policies, by the names :func:`cenas_gym.play.make_policy` (and ``cenas-gym run
 --policy``) accepts (:data:`RULE_BASED` is their registry):
 
-``heuristic`` / ``heuristic:causal``
+``heuristic`` / ``heuristic:window`` / ``heuristic:causal``
     CE-NAS: a share ``lambda_s = (C_now - C_min) / (C_max - C_min)`` of the GPUs samples, the
-    rest train (dirty hours sample, clean hours train). ``C_min``/``C_max`` come from the
-    whole episode window (``heuristic``, the paper's choice: it looks ahead) or from the
-    trailing 7 days up to now (``heuristic:causal``). The number of sampling GPUs is
-    ``lambda_s x n_gpus`` rounded half up to a whole GPU. A flat window (C_max = C_min)
-    means lambda_s = 0: all train.
+    rest train (dirty hours sample, clean hours train). The names say where ``C_min`` and
+    ``C_max`` come from:
+
+    - ``heuristic``: the authors' code, from the run's start to the **end of the trace**
+      (cake-lab/CE-NAS ``carbon_reader.py``: ``min``/``max`` of ``carbon_trace``, the
+      ``carbon_intensity_avg`` column from row 13158, i.e. 2021-07-02 06:00 UTC, to the end
+      of their 2020-2022 US-CAL-CISO file, about 13,100 h). Here the end is the end of the
+      trace the episode runs on (a shipped trace is one year). Fixed for the whole run; it
+      reads the future, as the authors' code does.
+    - ``heuristic:window``: over the episode window only (a look-ahead over the time
+      budget; this package's behaviour before issue 13, kept for comparison). Neither
+      CE-NAS paper states this choice.
+    - ``heuristic:causal``: over the trailing 7 days up to now (deployable: no look-ahead).
+
+    The number of sampling GPUs is ``lambda_s x n_gpus`` rounded half up to a whole GPU.
+    A flat range (C_max = C_min) means lambda_s = 0: all train.
 ``vanilla``
     every GPU trains (vanilla LaMOO).
 ``oneshot``
@@ -35,6 +46,10 @@ Rule-based policies, by the names :func:`cenas_gym.play.make_policy` (and ``cena
 ``threshold`` / ``threshold:P``
     all GPUs train when the intensity is at or below the P-th percentile (default 50) of the
     trailing 7 days, otherwise all sample (causal).
+``a3c-cenas``
+    the CE-NAS authors' A3C agent (their state, actions 1..7 training GPUs of 8, network
+    and reward), trained online within each episode, with their HV-freeze bug fixed: see
+    :mod:`cenas_gym.a3c`. Needs PyTorch.
 ``oracle``
     knows the whole episode's intensities: all GPUs train in the cleanest half of the
     episode's hours (ties: earlier hour first), all sample otherwise. An upper reference for
@@ -72,18 +87,36 @@ class _Base:
         self.rng = rng
 
 
-class Heuristic(_Base):
-    """CE-NAS: lambda_s = (C_now - C_min)/(C_max - C_min) of the GPUs sample."""
+#: Where the heuristic's C_min/C_max come from -> its policy name.
+HEURISTIC_BOUNDS = {"rest-of-trace": "heuristic", "episode": "heuristic:window", "trailing": "heuristic:causal"}
 
-    def __init__(self, window: str = "episode") -> None:
-        if window not in ("episode", "trailing"):
-            raise ValueError(f"heuristic window must be 'episode' or 'trailing', got {window!r}")
-        self.window = window
-        self.name = "heuristic" if window == "episode" else "heuristic:causal"
+
+class Heuristic(_Base):
+    """CE-NAS: lambda_s = (C_now - C_min)/(C_max - C_min) of the GPUs sample.
+
+    Args:
+        bounds: where C_min/C_max come from: ``"rest-of-trace"`` (from the episode's start
+            to the end of the trace, the authors' code), ``"episode"`` (the episode window)
+            or ``"trailing"`` (the 7 days up to now).
+    """
+
+    def __init__(self, bounds: str = "rest-of-trace") -> None:
+        if bounds not in HEURISTIC_BOUNDS:
+            raise ValueError(f"heuristic bounds must be one of {list(HEURISTIC_BOUNDS)}, got {bounds!r}")
+        self.bounds = bounds
+        self.name = HEURISTIC_BOUNDS[bounds]
+
+    def reset(self, context: EpisodeContext, rng: np.random.Generator) -> None:
+        super().reset(context, rng)
+        fixed = {"rest-of-trace": context.rest_of_trace, "episode": context.episode_window}.get(self.bounds)
+        self._fixed = None if fixed is None else (float(fixed().min()), float(fixed().max()))
 
     def sample_share(self, step: int) -> float:
-        values = self.ctx.episode_window() if self.window == "episode" else self.ctx.trailing_window(step)
-        c_min, c_max = float(values.min()), float(values.max())
+        if self._fixed is not None:
+            c_min, c_max = self._fixed
+        else:
+            values = self.ctx.trailing_window(step)
+            c_min, c_max = float(values.min()), float(values.max())
         if c_max == c_min:
             return 0.0
         return (self.ctx.now(step) - c_min) / (c_max - c_min)
@@ -159,9 +192,16 @@ def _no_arg(build: Callable[[], Policy]) -> Callable[[str], Policy]:
 
 
 def _heuristic(arg: str) -> Policy:
-    if arg not in ("", "causal"):
-        raise ValueError("the only variant is heuristic:causal")
-    return Heuristic("trailing" if arg else "episode")
+    bounds = {name.partition(":")[2]: bounds for bounds, name in HEURISTIC_BOUNDS.items()}
+    if arg not in bounds:
+        raise ValueError("the variants are heuristic (authors' range), heuristic:window and heuristic:causal")
+    return Heuristic(bounds[arg])
+
+
+def _a3c_cenas() -> Policy:
+    from cenas_gym.a3c import A3CCenasPolicy  # torch is needed only when it plays
+
+    return A3CCenasPolicy()
 
 
 def _fixed(arg: str) -> Policy:
@@ -198,13 +238,16 @@ class RuleBased:
 #: The rule-based policies by the text before ``":"`` in their name (see the module docstring).
 #: :mod:`cenas_gym.play` adds the learned agents and is the one place names are resolved.
 RULE_BASED: dict[str, RuleBased] = {
-    "heuristic": RuleBased("heuristic[:causal]", _heuristic, ("heuristic", "heuristic:causal")),
+    "heuristic": RuleBased(
+        "heuristic[:window|:causal]", _heuristic, ("heuristic", "heuristic:window", "heuristic:causal")
+    ),
     "vanilla": RuleBased("vanilla", _no_arg(lambda: Fixed(None)), ("vanilla",)),
     "oneshot": RuleBased("oneshot", _no_arg(OneShot), ("oneshot",)),
     "random": RuleBased("random", _no_arg(RandomAllocation), ("random",)),
     "fixed": RuleBased("fixed:K", _fixed),
     "threshold": RuleBased("threshold[:P]", _threshold, ("threshold",)),
     "oracle": RuleBased("oracle", _no_arg(Oracle), ("oracle",)),
+    "a3c-cenas": RuleBased("a3c-cenas", _no_arg(_a3c_cenas)),
 }
 
 

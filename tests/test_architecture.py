@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("carbon", "nasbench", "forecast", "stats", "data.build_nb201")),
     ("sim", ("accounting", "candidates", "pareto", "svm", "lamoo", "optimizers", "simulator", "tasks")),
     ("env", ("episodes", "observation", "rewards", "env", "render", "geo", "geo_env")),
-    ("policies", ("policies", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
+    ("policies", ("policies", "a3c", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
     ("play", ("play",)),
     ("train", ("rl.callbacks", "rl.train")),
     ("compare", ("compare", "geo_compare")),

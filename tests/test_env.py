@@ -163,7 +163,7 @@ def test_random_action_episode_terminates_after_the_default_budget():
 def test_heuristic_episode_through_gym_make():
     env = gym.make("CENAS-v0", start=FIXED, optimizer="random")
     obs, info = env.reset(seed=0)
-    policy = make_policy("heuristic")
+    policy = make_policy("heuristic:window")  # C_min/C_max over the episode window
     ctx = env.unwrapped.episode_context()
     policy.reset(ctx, np.random.default_rng(0))
     window = ctx.episode_window()
