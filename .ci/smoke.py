@@ -112,8 +112,23 @@ if importlib.util.find_spec("cenas_gym.env") is not None:
             obs, info = env.reset()
     env.close()
     say("gymnasium.make('cenas_gym:CENAS-v0'): reset(seed=0) + 3 steps OK")
+    for env_id in ("CENAS-v1", "CENAS-Target-v1", "CENAS-Budget-v1"):
+        env = gymnasium.make(f"cenas_gym:{env_id}", optimizer="random", hours=4)
+        obs, info = env.reset(seed=0)
+        assert env.observation_space.contains(obs) and "log10_regret" in info, f"{env_id}: bad reset"
+        env.close()
+    say("CENAS-v1, CENAS-Target-v1, CENAS-Budget-v1: reset(seed=0) OK")
 else:
     say("cenas_gym.env is not in the installed package: env check skipped")
+
+# ---------------------------------------------------------------- the shipped agent
+if importlib.util.find_spec("cenas_gym.rl") is not None:
+    from cenas_gym.rl.policy import shipped_agent_path  # noqa: E402
+
+    agent = shipped_agent_path()
+    assert agent is not None and agent.is_file(), "the wheel ships no agent (cenas_gym.agents_data/ppo_cenas.zip)"
+    assert not under(agent, REPO), f"the shipped agent resolved to the checkout ({agent}), not the wheel"
+    say(f"shipped agent: {agent}")
 
 # ---------------------------------------------------------------- console script
 if importlib.util.find_spec("cenas_gym.cli") is not None:

@@ -1,6 +1,7 @@
 """cenas-gym: carbon-aware neural architecture search (CE-NAS) as a Gymnasium environment.
 
-Importing the package registers ``CENAS-v0`` with Gymnasium. Heavy modules are imported
+Importing the package registers ``CENAS-v0``, ``CENAS-v1``, ``CENAS-Target-v1`` and
+``CENAS-Budget-v1`` with Gymnasium. Heavy modules are imported
 lazily, so ``import cenas_gym`` stays cheap.
 """
 
@@ -31,5 +32,15 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'cenas_gym' has no attribute {name!r}")
 
 
-if "CENAS-v0" not in gymnasium.registry:
-    gymnasium.register(id="CENAS-v0", entry_point="cenas_gym.env:CENASEnv")
+#: The env ids and their fixed arguments (Gymnasium convention: a changed reward is a new version).
+ENV_IDS: dict[str, dict[str, Any]] = {
+    "CENAS-v0": {},
+    "CENAS-v1": {"version": "v1"},
+    "CENAS-Target-v1": {"version": "v1", "task": "target"},
+    "CENAS-Budget-v1": {"version": "v1", "task": "budget", "carbon_budget_kg": 25.0},
+}
+for _id, _kwargs in ENV_IDS.items():
+    if _id not in gymnasium.registry:
+        gymnasium.register(id=_id, entry_point="cenas_gym.env:CENASEnv", kwargs=_kwargs)
+if "CENAS-Geo-v1" not in gymnasium.registry:  # one search over GPU pools in several grid regions
+    gymnasium.register(id="CENAS-Geo-v1", entry_point="cenas_gym.geo_env:CENASGeoEnv")

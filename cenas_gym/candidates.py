@@ -45,7 +45,8 @@ class CandidateQueue:
         """Count the dominance relations of a cell joining the queue."""
         acc, cost = float(self._all_acc[cell]), float(self._all_cost[cell])
         dominators = 0
-        # "a dominates b": a at least as good in both objectives and better in one
+        # "a dominates b": a at least as good in both objectives and better in one (the test of
+        # cenas_gym.pareto.count_dominators, inlined here and below: this loop runs per screening)
         for i, (other_acc, other_cost) in enumerate(zip(self._acc, self._cost)):
             if other_acc >= acc and other_cost <= cost and (other_acc > acc or other_cost < cost):
                 dominators += 1

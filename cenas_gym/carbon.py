@@ -25,7 +25,7 @@ import importlib.resources
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -72,8 +72,15 @@ def _err(path: object, line: int | str | None, column: str | None, problem: str)
     return TraceError(f"{', '.join(where)}: {problem} ({_LINE_NOTE})")
 
 
-def _iso(ts: pd.Timestamp) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+def iso_utc(ts: Any, *, seconds: bool = True) -> str:
+    """A time as ``2021-07-02T06:00:00Z`` (``seconds=False``: ``2021-07-02T06:00Z``), in UTC;
+    a time without a zone is read as UTC. The package's one ISO format for times it prints."""
+    t = pd.Timestamp(ts)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ" if seconds else "%Y-%m-%dT%H:%MZ")
+
+
+_iso = iso_utc
 
 
 def _line(row: int) -> int:

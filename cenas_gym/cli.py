@@ -7,7 +7,8 @@
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
                   [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
                   [--accounting cenas|default] [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
-    cenas-gym compare [--out DIR] [--preset default|paper|neurips] [--policies a,b] [--traces a,b]
+    cenas-gym run --sites NAME:YEAR:GPUS,... --policy geo-... [--task T]   (several sites: geo_cli.py)
+    cenas-gym compare [--out DIR] [--preset default|paper|neurips|geo] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
                       [--optimizer lamoo|random] [--accounting default|cenas] [--carbon-budget-kg X]
                       [--jobs N] [--backend serial|process|ray] [--address ADDR] [--resume] [--force]
@@ -89,11 +90,9 @@ def print_json(obj: Any) -> None:
 
 
 def _iso(ts: Any) -> str:
-    import pandas as pd
+    from cenas_gym.carbon import iso_utc  # imported here: pandas stays out of `--help`
 
-    t = pd.Timestamp(ts)
-    t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(ts)
 
 
 def _trace_meta(name: str) -> dict[str, str]:
@@ -403,20 +402,22 @@ def add_run(sub: Any) -> None:
     p = sub.add_parser("run", help="run one simulated CE-NAS search with a GPU-allocation policy",
                        description="Run one simulated search and print its summary.")
     p.add_argument("--policy", required=True, metavar="POLICY",
-                   help="heuristic, heuristic:causal, vanilla, oneshot, random, fixed:K, "
-                        "threshold[:P], oracle or ppo:PATH")
+                   help="a policy name, e.g. heuristic, vanilla, fixed:4, ppo or ppo:PATH "
+                        "(an unknown name prints every name there is)")
     add_trace_options(p)
     add_sim_options(p)
     p.add_argument("--json", action="store_true", help="print the summary and the settings as JSON")
     p.add_argument("--trajectory", metavar="FILE.csv", default=None,
                    help="write one row per step (the simulator's records) to this CSV")
+    from cenas_gym.geo_cli import add_geo_options
+
+    add_geo_options(p)
     p.set_defaults(func=cmd_run)
 
 
 def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Play ``--policy`` once; returns (finished Simulator, JSON-ready result)."""
-    from cenas_gym.episodes import run_policy
-    from cenas_gym.policies import make_policy
+    from cenas_gym.play import make_policy, run_policy
 
     try:
         policy = make_policy(args.policy)
@@ -460,6 +461,10 @@ def _check_output_dir(path: str, option: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.sites is not None:  # one search over several sites (CENAS-Geo-v1)
+        from cenas_gym.geo_cli import cmd_run_geo
+
+        return cmd_run_geo(args)
     if args.trajectory is not None:
         _check_output_dir(args.trajectory, "--trajectory")
     sim, r = run_from_args(args)
@@ -499,6 +504,9 @@ def add_compare(sub: Any) -> None:
                                    "and PNG plots. Options override the preset.")
     p.add_argument("--out", metavar="DIR", default="cenas-compare", help="output folder (default cenas-compare)")
     add_grid_options(p)
+    from cenas_gym.geo_cli import add_geo_options
+
+    add_geo_options(p)
     p.set_defaults(func=cmd_compare)
 
 
@@ -507,9 +515,10 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     from cenas_gym.accounting import ACCOUNTING_PRESETS
     from cenas_gym.optimizers import OPTIMIZERS
 
-    p.add_argument("--preset", choices=("default", "paper", "neurips"), default="default",
+    p.add_argument("--preset", choices=("default", "paper", "neurips", "geo"), default="default",
                    help="default: every policy, 3 windows, 5 seeds; paper: arXiv 2307.04131 "
-                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg")
+                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
+                        "geo: one search over four grid regions (see --sites)")
     p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
     p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
     p.add_argument("--trace-file", metavar="PATH", action="append", default=None,
@@ -542,8 +551,10 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
     from dataclasses import replace
 
     from cenas_gym.compare import PRESETS, load_trace, parse_seeds
-    from cenas_gym.policies import make_policy
+    from cenas_gym.play import make_policy
 
+    if args.preset not in PRESETS:  # geo: compare only (cmd_compare_geo)
+        raise CLIError(f"--preset {args.preset} applies to `{PROG} compare` only")
     grid = PRESETS[args.preset]
     policies = _split(args.policies) if args.policies is not None else list(grid.policies)
     for name in policies:
@@ -586,6 +597,10 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if args.preset == "geo" or getattr(args, "sites", None):  # CENAS-Geo-v1 baselines
+        from cenas_gym.geo_cli import cmd_compare_geo
+
+        return cmd_compare_geo(args)
     return run_grid_command(args, grid_from_args(args))
 
 
@@ -644,8 +659,11 @@ def _resume_hint(out: Any, total: int) -> str:
 
 
 # -------------------------------------------------------------------------- train / evaluate
-TRAIN_TRACES = "US-CAL-CISO:2021,ES:2021,NO:2021,EIA-AZPS:2022,EIA-SOCO:2022"
-HELD_OUT_TRACES = "US-CAL-CISO:2023,ES:2023,EIA-CISO:2022,EIA-BPAT:2022"
+def _trace_lists() -> tuple[str, str]:
+    """The training and held-out traces of :mod:`cenas_gym.rl`, comma-separated."""
+    from cenas_gym.rl import HELD_OUT_TRACES, TRAIN_TRACES
+
+    return ",".join(TRAIN_TRACES), ",".join(HELD_OUT_TRACES)
 
 
 def add_train(sub: Any) -> None:
@@ -655,6 +673,7 @@ def add_train(sub: Any) -> None:
                                    "periodic paired checks against the heuristic on held-out traces, "
                                    "checkpoints and resume. Hyperparameters: agents/ppo.yml (rl-zoo3 format).")
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the model, checkpoints/ and tb/")
+    TRAIN_TRACES, HELD_OUT_TRACES = _trace_lists()
     p.add_argument("--traces", metavar="A,B", default=TRAIN_TRACES, help=f"training traces (default {TRAIN_TRACES})")
     p.add_argument("--held-out", metavar="A,B", default=HELD_OUT_TRACES,
                    help=f"traces for the periodic check against the heuristic (default {HELD_OUT_TRACES}; '' for none)")
@@ -672,8 +691,9 @@ def add_train(sub: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        from cenas_gym.agents import train_ppo
         import stable_baselines3  # noqa: F401
+
+        from cenas_gym.rl.train import train_ppo
     except ImportError as err:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
     try:
@@ -693,9 +713,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as err:  # SIGINT/SIGTERM: train_ppo saved a checkpoint first
         from pathlib import Path
 
-        from cenas_gym.agents import _latest_checkpoint
+        from cenas_gym.rl.train import latest_checkpoint
 
-        ckpt = _latest_checkpoint(Path(args.out) / "checkpoints")
+        ckpt = latest_checkpoint(Path(args.out) / "checkpoints")
         saved = f"saved {ckpt} and its observation stats" if ckpt else "no checkpoint saved yet"
         raise Stopped(err, f"interrupted: {saved}; resume with: {_resume_command()}") from None
     print(f"saved {path}")
@@ -714,15 +734,16 @@ def add_evaluate(sub: Any) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from cenas_gym.agents import shipped_agent_path
+    from cenas_gym.play import default_policies
+    from cenas_gym.rl.policy import shipped_agent_path
 
     if args.agent is None and shipped_agent_path() is None:
         raise CLIError("no --agent given and no agent ships with this installation")
     agent = f"ppo:{args.agent}" if args.agent else "ppo"  # "ppo": the shipped agent
     if args.policies is None:
-        args.policies = ",".join([agent, "heuristic", "vanilla", "oneshot", "random", "threshold", "oracle"])
+        args.policies = ",".join([agent] + [name for name in default_policies() if name != "ppo"])
     if args.traces is None and not args.trace_file:
-        args.traces = HELD_OUT_TRACES
+        args.traces = _trace_lists()[1]
     if args.windows is None:
         args.windows = "random"
     if args.seeds is None:

@@ -1,8 +1,8 @@
-"""Set up one episode (window, simulator, random streams) and play a policy on it.
+"""Set up one episode: its window, simulator, random streams and what a policy may know.
 
-The env and the fast path share :func:`new_episode`, so a policy run through
-``gym.make("CENAS-v0")`` and through :func:`run_policy` with the same seed gives the same
-numbers. Randomness: the episode's generator first draws the start of the window (when it is
+The env and the fast path (:func:`cenas_gym.play.run_policy`) share :func:`new_episode`, so
+a policy run through ``gym.make("CENAS-v0")`` and on the simulator with the same seed gives
+the same numbers. Randomness: the episode's generator first draws the start of the window (when it is
 random), then spawns three independent children: the simulator's (initial architectures,
 proposals), the forecaster's (noise) and the policy's.
 """
@@ -10,19 +10,76 @@ proposals), the forecaster's (noise) and the policy's.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cenas_gym.carbon import CarbonTrace
 from cenas_gym.nasbench import ArchTable
-from cenas_gym.policies import EpisodeContext, Policy
 from cenas_gym.simulator import SimConfig, Simulator
+
+TRAILING_HOURS = 168  # causal window: 7 days
 
 HISTORY_HOURS = 24  # a random window leaves at least one day of history before it
 # ... and at least a day after it, whatever the look-ahead the caller needs (up to a day), so
 # the env (which needs its forecast look-ahead) and the fast path (none) draw the same window
 LOOKAHEAD_RESERVE_HOURS = 24
+
+#: The keyword options that are fields of :class:`~cenas_gym.simulator.SimConfig`.
+SIM_OPTIONS = frozenset(f.name for f in fields(SimConfig))
+
+
+def sim_options(config: SimConfig) -> dict[str, Any]:
+    """``config`` as keyword options (shallow: nested records stay objects)."""
+    return {name: getattr(config, name) for name in SIM_OPTIONS}
+
+
+def split_sim_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``options`` split into (SimConfig fields, the rest)."""
+    sim = {k: v for k, v in options.items() if k in SIM_OPTIONS}
+    return sim, {k: v for k, v in options.items() if k not in SIM_OPTIONS}
+
+
+def at_step(trace: CarbonTrace, step_s: int) -> CarbonTrace:
+    """``trace`` at the simulator's step length (resampled only when it differs)."""
+    return trace if trace.step_s == step_s else trace.resample(step_s)
+
+
+@dataclass(frozen=True)
+class EpisodeContext:
+    """What a policy may know about the episode it is about to play.
+
+    Attributes:
+        n_gpus: GPUs in the pool.
+        intensity_g_per_kwh: the whole trace at step resolution (history before the
+            episode included, so causal windows have data).
+        start: index in ``intensity_g_per_kwh`` of the episode's first step.
+        n_steps: steps in the time budget.
+        step_s: seconds per step.
+    """
+
+    n_gpus: int
+    intensity_g_per_kwh: np.ndarray
+    start: int
+    n_steps: int
+    step_s: int
+
+    def now(self, step: int) -> float:
+        return float(self.intensity_g_per_kwh[self.start + step])
+
+    def episode_window(self) -> np.ndarray:
+        return self.intensity_g_per_kwh[self.start : self.start + self.n_steps]
+
+    def rest_of_trace(self) -> np.ndarray:
+        """From the episode's first step to the end of the trace (the authors' C_min/C_max range)."""
+        return self.intensity_g_per_kwh[self.start :]
+
+    def trailing_window(self, step: int) -> np.ndarray:
+        steps = max(1, int(round(TRAILING_HOURS * 3600 / self.step_s)))
+        end = self.start + step + 1
+        return self.intensity_g_per_kwh[max(0, end - steps) : end]
+
 
 
 @dataclass
@@ -72,7 +129,8 @@ def new_episode(
     lookahead: int = 0,
     table: ArchTable | None = None,
 ) -> Episode:
-    """A fresh simulator on a window of ``trace`` (already at the config's step length)."""
+    """A fresh simulator on a window of ``trace`` (resampled to the config's step length)."""
+    trace = at_step(trace, config.step_s)
     index = resolve_start(trace, config.n_steps, lookahead, rng, start)
     sim_rng, forecast_rng, policy_rng = rng.spawn(3)
     hours = config.n_steps * config.step_s / 3600.0
@@ -88,51 +146,13 @@ def new_episode(
     return Episode(sim, context, forecast_rng, policy_rng)
 
 
-def step_info(sim: Simulator) -> dict:
+def step_info(sim: Simulator) -> dict[str, Any]:
     """What a policy sees before a step: the last record plus the step about to be played."""
-    info = dict(sim.history[-1]) if sim.history else {"hv_normalized": sim.hv_normalized, "queue_len": len(sim.queue)}
+    info = (
+        dict(sim.history[-1])
+        if sim.history
+        else {"hv_normalized": sim.hv_normalized, "queue_len": len(sim.queue), "n_trained": len(sim.trained)}
+    )
     info["step"] = sim.t
     info["intensity_now_g_per_kwh"] = sim.intensity_at(sim.t) if not sim.done else float("nan")
     return info
-
-
-def run_policy(
-    policy: Policy,
-    config: SimConfig,
-    trace: CarbonTrace,
-    seed: int,
-    start: str | int | pd.Timestamp | None = None,
-    table: ArchTable | None = None,
-) -> Simulator:
-    """Play ``policy`` on the simulator's fast path (no Gymnasium); returns the finished run.
-
-    A policy that reads observations (``policy.needs_observation``, e.g. a PPO agent) is
-    played through ``CENASEnv`` with the same config, trace, seed and start instead: the env
-    and the fast path give the same episode for the same seed.
-    """
-    if getattr(policy, "needs_observation", False):
-        from cenas_gym.env import CENASEnv
-
-        options = {f.name: getattr(config, f.name) for f in fields(config)}
-        return play_in_env(CENASEnv(trace=trace, start=start, **options), policy, seed)
-    if trace.step_s != config.step_s:
-        trace = trace.resample(config.step_s)
-    episode = new_episode(config, trace, np.random.default_rng(seed), start, 0, table)
-    policy.reset(episode.context, episode.policy_rng)
-    sim = episode.sim
-    while not sim.done:
-        sim.step(policy.act(None, step_info(sim)))
-    return sim
-
-
-def play_in_env(env, policy: Policy, seed: int) -> Simulator:
-    """Play one episode of ``policy`` through a ``CENASEnv`` (wrapped or not); returns its
-    finished simulator. The policy gets the episode's context and its own random stream."""
-    obs, info = env.reset(seed=seed)
-    base = env.unwrapped
-    policy.reset(base.episode_context(), base.policy_rng)
-    done = False
-    while not done:
-        obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
-        done = terminated or truncated
-    return base.simulator

@@ -9,17 +9,30 @@ A policy answers, each step, how many GPUs train (the rest sample):
 about to be played) and ``"queue_len"``; ``observation`` is the env's observation (``None``
 on the simulator's fast path; none of the policies here read it). The same policy object runs
 through ``gym.make("CENAS-v0")`` (its ``act`` returns a valid discrete action) or directly on
-a :class:`~cenas_gym.simulator.Simulator` via :func:`run_policy`.
+a :class:`~cenas_gym.simulator.Simulator` via :func:`cenas_gym.play.run_policy`. Learned
+agents (``ppo``, ``ppo:PATH``) live in :mod:`cenas_gym.rl`.
 
-Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
+Rule-based policies, by the names :func:`cenas_gym.play.make_policy` (and ``cenas-gym run
+--policy``) accepts (:data:`RULE_BASED` is their registry):
 
-``heuristic`` / ``heuristic:causal``
+``heuristic`` / ``heuristic:window`` / ``heuristic:causal``
     CE-NAS: a share ``lambda_s = (C_now - C_min) / (C_max - C_min)`` of the GPUs samples, the
-    rest train (dirty hours sample, clean hours train). ``C_min``/``C_max`` come from the
-    whole episode window (``heuristic``, the paper's choice: it looks ahead) or from the
-    trailing 7 days up to now (``heuristic:causal``). The number of sampling GPUs is
-    ``lambda_s x n_gpus`` rounded half up to a whole GPU. A flat window (C_max = C_min)
-    means lambda_s = 0: all train.
+    rest train (dirty hours sample, clean hours train). The names say where ``C_min`` and
+    ``C_max`` come from:
+
+    - ``heuristic``: the authors' code, from the run's start to the **end of the trace**
+      (cake-lab/CE-NAS ``carbon_reader.py``: ``min``/``max`` of ``carbon_trace``, the
+      ``carbon_intensity_avg`` column from row 13158, i.e. 2021-07-02 06:00 UTC, to the end
+      of their 2020-2022 US-CAL-CISO file, about 13,100 h). Here the end is the end of the
+      trace the episode runs on (a shipped trace is one year). Fixed for the whole run; it
+      reads the future, as the authors' code does.
+    - ``heuristic:window``: over the episode window only (a look-ahead over the time
+      budget; this package's behaviour before issue 13, kept for comparison). Neither
+      CE-NAS paper states this choice.
+    - ``heuristic:causal``: over the trailing 7 days up to now (deployable: no look-ahead).
+
+    The number of sampling GPUs is ``lambda_s x n_gpus`` rounded half up to a whole GPU.
+    A flat range (C_max = C_min) means lambda_s = 0: all train.
 ``vanilla``
     every GPU trains (vanilla LaMOO).
 ``oneshot``
@@ -33,9 +46,10 @@ Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
 ``threshold`` / ``threshold:P``
     all GPUs train when the intensity is at or below the P-th percentile (default 50) of the
     trailing 7 days, otherwise all sample (causal).
-``ppo`` / ``ppo:PATH``
-    a trained Stable-Baselines3 agent (the shipped one, or a zip); it reads the env's
-    observation, so :func:`cenas_gym.episodes.run_policy` plays it through the env.
+``a3c-cenas``
+    the CE-NAS authors' A3C agent (their state, actions 1..7 training GPUs of 8, network
+    and reward), trained online within each episode, with their HV-freeze bug fixed: see
+    :mod:`cenas_gym.a3c`. Needs PyTorch.
 ``oracle``
     knows the whole episode's intensities: all GPUs train in the cleanest half of the
     episode's hours (ties: earlier hour first), all sample otherwise. An upper reference for
@@ -45,43 +59,14 @@ Names accepted by :func:`make_policy` (and ``cenas-gym run --policy``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
-TRAILING_HOURS = 168  # causal window: 7 days
+from cenas_gym.episodes import TRAILING_HOURS, EpisodeContext  # noqa: F401  (EpisodeContext: part of the policy interface)
+
 ONESHOT_TRAIN_HOURS = 2.0
-
-
-@dataclass(frozen=True)
-class EpisodeContext:
-    """What a policy may know about the episode it is about to play.
-
-    Attributes:
-        n_gpus: GPUs in the pool.
-        intensity_g_per_kwh: the whole trace at step resolution (history before the
-            episode included, so causal windows have data).
-        start: index in ``intensity_g_per_kwh`` of the episode's first step.
-        n_steps: steps in the time budget.
-        step_s: seconds per step.
-    """
-
-    n_gpus: int
-    intensity_g_per_kwh: np.ndarray
-    start: int
-    n_steps: int
-    step_s: int
-
-    def now(self, step: int) -> float:
-        return float(self.intensity_g_per_kwh[self.start + step])
-
-    def episode_window(self) -> np.ndarray:
-        return self.intensity_g_per_kwh[self.start : self.start + self.n_steps]
-
-    def trailing_window(self, step: int) -> np.ndarray:
-        steps = max(1, int(round(TRAILING_HOURS * 3600 / self.step_s)))
-        end = self.start + step + 1
-        return self.intensity_g_per_kwh[max(0, end - steps) : end]
 
 
 class Policy(Protocol):
@@ -102,18 +87,36 @@ class _Base:
         self.rng = rng
 
 
-class Heuristic(_Base):
-    """CE-NAS: lambda_s = (C_now - C_min)/(C_max - C_min) of the GPUs sample."""
+#: Where the heuristic's C_min/C_max come from -> its policy name.
+HEURISTIC_BOUNDS = {"rest-of-trace": "heuristic", "episode": "heuristic:window", "trailing": "heuristic:causal"}
 
-    def __init__(self, window: str = "episode") -> None:
-        if window not in ("episode", "trailing"):
-            raise ValueError(f"heuristic window must be 'episode' or 'trailing', got {window!r}")
-        self.window = window
-        self.name = "heuristic" if window == "episode" else "heuristic:causal"
+
+class Heuristic(_Base):
+    """CE-NAS: lambda_s = (C_now - C_min)/(C_max - C_min) of the GPUs sample.
+
+    Args:
+        bounds: where C_min/C_max come from: ``"rest-of-trace"`` (from the episode's start
+            to the end of the trace, the authors' code), ``"episode"`` (the episode window)
+            or ``"trailing"`` (the 7 days up to now).
+    """
+
+    def __init__(self, bounds: str = "rest-of-trace") -> None:
+        if bounds not in HEURISTIC_BOUNDS:
+            raise ValueError(f"heuristic bounds must be one of {list(HEURISTIC_BOUNDS)}, got {bounds!r}")
+        self.bounds = bounds
+        self.name = HEURISTIC_BOUNDS[bounds]
+
+    def reset(self, context: EpisodeContext, rng: np.random.Generator) -> None:
+        super().reset(context, rng)
+        fixed = {"rest-of-trace": context.rest_of_trace, "episode": context.episode_window}.get(self.bounds)
+        self._fixed = None if fixed is None else (float(fixed().min()), float(fixed().max()))
 
     def sample_share(self, step: int) -> float:
-        values = self.ctx.episode_window() if self.window == "episode" else self.ctx.trailing_window(step)
-        c_min, c_max = float(values.min()), float(values.max())
+        if self._fixed is not None:
+            c_min, c_max = self._fixed
+        else:
+            values = self.ctx.trailing_window(step)
+            c_min, c_max = float(values.min()), float(values.max())
         if c_max == c_min:
             return 0.0
         return (self.ctx.now(step) - c_min) / (c_max - c_min)
@@ -179,41 +182,82 @@ class Oracle(_Base):
         return self.ctx.n_gpus if self.train_steps[info["step"]] else 0
 
 
-BASELINES = ("heuristic", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:K", "threshold", "oracle")
-
-
-def make_policy(name: str) -> Policy:
-    """A policy by name (see the module docstring); ``ppo:PATH`` loads a trained agent."""
-    kind, _, arg = name.partition(":")
-    if kind == "heuristic" and arg in ("", "causal"):
-        return Heuristic("trailing" if arg else "episode")
-    if kind == "vanilla" and not arg:
-        return Fixed(None)
-    if kind == "fixed":
-        try:
-            return Fixed(int(arg))
-        except ValueError:
-            raise ValueError(f"policy {name!r}: fixed needs an integer, e.g. fixed:4") from None
-    if kind == "oneshot" and not arg:
-        return OneShot()
-    if kind == "random" and not arg:
-        return RandomAllocation()
-    if kind == "threshold":
-        try:
-            return Threshold(float(arg) if arg else 50.0)
-        except ValueError as err:
-            raise ValueError(f"policy {name!r}: {err}") from None
-    if kind == "oracle" and not arg:
-        return Oracle()
-    if kind == "ppo" and (arg or name == "ppo"):
-        from cenas_gym.agents import PPOPolicy, shipped_agent_path
-
+def _no_arg(build: Callable[[], Policy]) -> Callable[[str], Policy]:
+    def factory(arg: str) -> Policy:
         if arg:
-            return PPOPolicy.load(arg)
-        shipped = shipped_agent_path()
-        if shipped is None:
-            raise ValueError("policy 'ppo': no agent ships with this installation; use ppo:PATH")
-        policy = PPOPolicy.load(shipped)
-        policy.name = "ppo"
-        return policy
-    raise ValueError(f"unknown policy {name!r}; choose one of {list(BASELINES)}, ppo (the shipped agent) or ppo:PATH")
+            raise ValueError("takes no ':' argument")
+        return build()
+
+    return factory
+
+
+def _heuristic(arg: str) -> Policy:
+    bounds = {name.partition(":")[2]: bounds for bounds, name in HEURISTIC_BOUNDS.items()}
+    if arg not in bounds:
+        raise ValueError("the variants are heuristic (authors' range), heuristic:window and heuristic:causal")
+    return Heuristic(bounds[arg])
+
+
+def _a3c_cenas() -> Policy:
+    from cenas_gym.a3c import A3CCenasPolicy  # torch is needed only when it plays
+
+    return A3CCenasPolicy()
+
+
+def _fixed(arg: str) -> Policy:
+    try:
+        return Fixed(int(arg))
+    except ValueError:
+        raise ValueError("fixed needs an integer, e.g. fixed:4") from None
+
+
+def _threshold(arg: str) -> Policy:
+    try:
+        percentile = float(arg) if arg else 50.0
+    except ValueError:
+        raise ValueError("threshold needs a number, e.g. threshold:30") from None
+    return Threshold(percentile)
+
+
+@dataclass(frozen=True)
+class RuleBased:
+    """One entry of :data:`RULE_BASED`.
+
+    Attributes:
+        usage: how the name is written (``"fixed:K"``), for help texts and errors.
+        build: makes the policy from the text after ``":"`` (``""`` if none); raises
+            ``ValueError`` on a bad argument.
+        defaults: the names of this entry that ``compare`` and ``evaluate`` run by default.
+    """
+
+    usage: str
+    build: Callable[[str], Policy]
+    defaults: tuple[str, ...] = ()
+
+
+#: The rule-based policies by the text before ``":"`` in their name (see the module docstring).
+#: :mod:`cenas_gym.play` adds the learned agents and is the one place names are resolved.
+RULE_BASED: dict[str, RuleBased] = {
+    "heuristic": RuleBased(
+        "heuristic[:window|:causal]", _heuristic, ("heuristic", "heuristic:window", "heuristic:causal")
+    ),
+    "vanilla": RuleBased("vanilla", _no_arg(lambda: Fixed(None)), ("vanilla",)),
+    "oneshot": RuleBased("oneshot", _no_arg(OneShot), ("oneshot",)),
+    "random": RuleBased("random", _no_arg(RandomAllocation), ("random",)),
+    "fixed": RuleBased("fixed:K", _fixed),
+    "threshold": RuleBased("threshold[:P]", _threshold, ("threshold",)),
+    "oracle": RuleBased("oracle", _no_arg(Oracle), ("oracle",)),
+    "a3c-cenas": RuleBased("a3c-cenas", _no_arg(_a3c_cenas)),
+}
+
+
+def make_rule_based(name: str) -> Policy:
+    """A rule-based policy by name; ``KeyError`` if the name is not one (use
+    :func:`cenas_gym.play.make_policy` for every policy name)."""
+    kind, _, arg = name.partition(":")
+    if kind not in RULE_BASED:
+        raise KeyError(name)
+    try:
+        return RULE_BASED[kind].build(arg)
+    except ValueError as err:
+        raise ValueError(f"policy {name!r}: {err}") from None

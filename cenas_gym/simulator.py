@@ -30,6 +30,10 @@ most one step's emissions; the totals report what was really emitted).
 
 Randomness: one ``numpy.random.Generator``, used for the initial architectures and the
 optimizer's proposals, in that order.
+
+A step is three parts, shared with the multi-site simulator (:mod:`cenas_gym.geo`, which
+runs the pool step once per site on the same search): the pool step (sampling, training,
+idle), its charge (energy and carbon at an intensity), and the search's part of the record.
 """
 
 from __future__ import annotations
@@ -206,6 +210,31 @@ def search_space(
     )
 
 
+@dataclass
+class PoolStep:
+    """What one pool of GPUs did in one step (GPU-seconds; cells trained to the end)."""
+
+    gpus_train: int
+    gpus_sample: int
+    train_gpu_s: float
+    sample_gpu_s: float
+    idle_gpu_s: float
+    finished: list[int]
+    n_screened: int
+
+    def record(self, energy_kwh: float, carbon_g: float) -> dict[str, Any]:
+        """The pool's columns of a step record, in the simulator's order."""
+        return {
+            "gpus_train": self.gpus_train,
+            "gpus_sample": self.gpus_sample,
+            "train_gpu_s": self.train_gpu_s,
+            "sample_gpu_s": self.sample_gpu_s,
+            "idle_gpu_s": self.idle_gpu_s,
+            "energy_kwh": energy_kwh,
+            "carbon_g": carbon_g,
+        }
+
+
 def _iso_times(times: pd.DatetimeIndex) -> list[str]:
     """``[t.isoformat() for t in times]`` for UTC times, vectorised when they are whole seconds."""
     if (times.asi8 % 1_000_000_000 == 0).all():
@@ -278,10 +307,14 @@ class Simulator:
             self.init_energy_kwh = self.accounting.energy_kwh(init_gpu_s, 0.0, 0.0)
         else:
             self.init_energy_kwh = 0.0
-        self.init_carbon_g = self.init_energy_kwh * float(self._intensity[0])
+        self.init_carbon_g = self._initial_carbon_g(self.init_energy_kwh)
         self.cum_energy_kwh = self.init_energy_kwh
         self.cum_carbon_g = self.init_carbon_g
         self.init_hv = self._hv.value
+
+    def _initial_carbon_g(self, energy_kwh: float) -> float:
+        """Carbon (g) of the initial architectures' energy: at the first step's intensity."""
+        return energy_kwh * float(self._intensity[0])
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -326,9 +359,24 @@ class Simulator:
         )
 
     @property
+    def unfinished_jobs(self) -> int:
+        """Started jobs not yet finished."""
+        return len(self.unfinished)
+
+    @property
     def unfinished_work_s(self) -> float:
         """Training seconds still owed to started jobs."""
         return float(sum(job[1] for job in self.unfinished))
+
+    @property
+    def max_hv(self) -> float:
+        """Hypervolume of the table's true Pareto front (the normaliser of ``hv_normalized``)."""
+        return self.space.max_hv
+
+    @property
+    def init_hv_normalized(self) -> float:
+        """Normalised hypervolume of the initial architectures (before the first step)."""
+        return self.init_hv / self.space.max_hv
 
     def intensity_at(self, step: int) -> float:
         """Carbon intensity (gCO2eq/kWh) of a step of this run."""
@@ -346,18 +394,47 @@ class Simulator:
 
     def step(self, n_train: int) -> dict[str, Any]:
         """Run one step with ``n_train`` GPUs training; returns the step's record."""
-        cfg, space = self.config, self.space
+        self._check_running()
+        pool = self._pool_step(self.config.n_gpus, n_train, self.unfinished)
+        energy_kwh, carbon_g = self._charge(pool, float(self._intensity[self.t]))
+        hv_before = self._hv.value
+        self._finish(np.asarray(pool.finished, dtype=np.int64))
+        record = {
+            "step": self.t,
+            "time_utc": self._iso_times[self.t],
+            "intensity_g_per_kwh": float(self._intensity[self.t]),
+            **pool.record(energy_kwh, carbon_g),
+            "cum_energy_kwh": self.cum_energy_kwh,
+            "cum_carbon_g": self.cum_carbon_g,
+            "n_trained_step": len(pool.finished),
+            "n_screened_step": pool.n_screened,
+            **self._search_record(hv_before),
+        }
+        self.t += 1
+        self.history.append(record)
+        return record
+
+    # -- the parts of a step (shared with the multi-site simulator, cenas_gym.geo) ------
+    def _check_running(self) -> None:
         if self.done:
             raise RuntimeError("the run is over (time or carbon budget spent); start a new Simulator")
-        if not _is_int(n_train) or not 0 <= n_train <= cfg.n_gpus:
-            raise ValueError(f"n_train must be an integer in [0, {cfg.n_gpus}], got {n_train!r}")
+
+    def _pool_step(self, n_gpus: int, n_train: int, unfinished: deque[list]) -> PoolStep:
+        """Screening and training of one pool of ``n_gpus`` GPUs for one step, on the shared
+        search (optimizer, candidate queue, available cells); ``unfinished`` holds this pool's
+        started jobs and is updated in place. Trained cells are *not* yet added to the result:
+        the caller passes ``PoolStep.finished`` to :meth:`_finish` at the end of the step."""
+        cfg, space = self.config, self.space
+        if not _is_int(n_train) or not 0 <= n_train <= n_gpus:
+            raise ValueError(f"n_train must be an integer in [0, {n_gpus}], got {n_train!r}")
         n_train = int(n_train)
-        n_sample = cfg.n_gpus - n_train
+        n_sample = n_gpus - n_train
         step_s = float(cfg.step_s)
         sample_capacity_s = n_sample * step_s
         sample_busy_s = 0.0
         screened_before = self.n_screened
 
+        # -- sampling: screen proposals into the queue while it has room and GPUs have time
         def screen() -> None:
             nonlocal sample_busy_s
             while n_sample and len(self.candidates) < cfg.queue_cap:
@@ -374,6 +451,7 @@ class Simulator:
                     self.n_screened += 1
 
         screen()
+        # -- training: each GPU, when free, resumes a job, takes a queued candidate or a proposal
         finished: list[int] = []
         train_busy_s = 0.0
         carried: list[list] = []  # jobs started this step, carried to the next
@@ -381,8 +459,8 @@ class Simulator:
         free_at = [(0.0, g) for g in range(n_train)]  # (seconds into the step, GPU id)
         while free_at:
             t, g = heapq.heappop(free_at)
-            if self.unfinished:
-                arch, remaining = self.unfinished.popleft()
+            if unfinished:
+                arch, remaining = unfinished.popleft()
                 resumed = True
             elif self.candidates:
                 arch = self.candidates.pop_least_dominated()
@@ -405,48 +483,37 @@ class Simulator:
             else:
                 train_busy_s += step_s - t
                 (resumed_carried if resumed else carried).append([arch, remaining - (step_s - t)])
-        self.unfinished.extendleft(reversed(resumed_carried))  # oldest first, ahead of untouched ones
-        self.unfinished.extend(carried)
+        unfinished.extendleft(reversed(resumed_carried))  # oldest first, ahead of untouched ones
+        unfinished.extend(carried)
 
-        idle_s = cfg.n_gpus * step_s - train_busy_s - sample_busy_s
+        # -- idle: what neither trained nor sampled
+        idle_s = n_gpus * step_s - train_busy_s - sample_busy_s
         if abs(idle_s) < 1e-6:  # float residue of the subtraction (e.g. -6e-15 when all train)
             idle_s = 0.0
-        energy_kwh = self.accounting.energy_kwh(train_busy_s, sample_busy_s, idle_s)
-        intensity = float(self._intensity[self.t])
-        carbon_g = energy_kwh * intensity
+        return PoolStep(n_train, n_sample, train_busy_s, sample_busy_s, idle_s, finished,
+                        self.n_screened - screened_before)
+
+    def _charge(self, pool: PoolStep, intensity_g_per_kwh: float) -> tuple[float, float]:
+        """Energy (kWh) and carbon (g) of a pool's step at an intensity; adds them to the totals."""
+        energy_kwh = self.accounting.energy_kwh(pool.train_gpu_s, pool.sample_gpu_s, pool.idle_gpu_s)
+        carbon_g = energy_kwh * intensity_g_per_kwh
         self.cum_energy_kwh += energy_kwh
         self.cum_carbon_g += carbon_g
-        hv_before = self._hv.value
-        self._finish(np.asarray(finished, dtype=np.int64))
+        return energy_kwh, carbon_g
 
-        record = {
-            "step": self.t,
-            "time_utc": self._iso_times[self.t],
-            "intensity_g_per_kwh": intensity,
-            "gpus_train": n_train,
-            "gpus_sample": n_sample,
-            "train_gpu_s": train_busy_s,
-            "sample_gpu_s": sample_busy_s,
-            "idle_gpu_s": idle_s,
-            "energy_kwh": energy_kwh,
-            "carbon_g": carbon_g,
-            "cum_energy_kwh": self.cum_energy_kwh,
-            "cum_carbon_g": self.cum_carbon_g,
-            "n_trained_step": len(finished),
-            "n_screened_step": self.n_screened - screened_before,
+    def _search_record(self, hv_before: float) -> dict[str, Any]:
+        """The shared search's part of a step record (after :meth:`_finish`)."""
+        return {
             "n_trained": len(self.trained),
             "n_screened": self.n_screened,
             "queue_len": len(self.candidates),
-            "unfinished_jobs": len(self.unfinished),
+            "unfinished_jobs": self.unfinished_jobs,
             "unfinished_work_s": self.unfinished_work_s,
             "hv": self._hv.value,
             "hv_gain": self._hv.value - hv_before,
             "hv_normalized": self.hv_normalized,
             "regret": self.regret,
         }
-        self.t += 1
-        self.history.append(record)
-        return record
 
     # -- results -------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

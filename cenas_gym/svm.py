@@ -1,4 +1,11 @@
-"""Binary SVMs on NAS-Bench-201 cells (one-hot edge operations), fitted with libsvm.
+"""Binary SVMs on NAS-Bench-201 cells, fitted with libsvm.
+
+Two encodings of a cell's six edge operations (op codes 0..4):
+
+- ``"onehot"``: 30 features, one 0/1 per (edge, op);
+- ``"ordinal"``: the CE-NAS authors' encoding, six features ``op x 0.2`` in [0, 0.8]
+  (cake-lab/CE-NAS ``lamoo/tasks/nasbench201/cifar10.py``: ``dim = 6``,
+  ``_denormalize_operation`` returns ``op * 0.2``; their SVMs are ``SVC`` on these).
 
 LaMOO refits a few SVMs every time results arrive, and then asks on which side of them
 candidate cells lie. Three things make that cheap without changing a single decision:
@@ -11,7 +18,11 @@ candidate cells lie. Three things make that cheap without changing a single deci
   support vectors and decisions. pyproject.toml caps scikit-learn below 2 for this reason.
 - On one-hot cells every kernel is a function ``g(m)`` of the number ``m`` of edges on which
   two cells agree (``x.y = m``, ``|x|^2 = 6``), so :meth:`FittedSVM.decision` looks the kernel
-  up in a 7-entry table instead of evaluating it.
+  up in a 7-entry table instead of evaluating it. On ordinal cells a kernel is a function of
+  one small integer too: ``x.y = 0.04 a.b`` (dot-product kernels) or
+  ``|x - y|^2 = 0.04 |a - b|^2`` (RBF) for op codes ``a, b``, so the table has 97 entries.
+  One-hot kernel values equal libsvm's bit for bit; ordinal ones equal them to rounding
+  (libsvm sums the float products ``0.2a x 0.2b``; here ``0.04 x`` the exact integer sum).
 - LaMOO tests region membership only for the cells it is about to propose
   (:mod:`cenas_gym.lamoo`), never for the whole space.
 """
@@ -26,6 +37,8 @@ from functools import cached_property
 import numpy as np
 
 N_OPS = 5
+ENCODINGS = ("onehot", "ordinal")
+ORDINAL_STEP = 0.2  # the authors' feature of op code k is k x 0.2
 
 try:  # the solver behind sklearn.svm.SVC
     from sklearn.svm import _libsvm
@@ -40,6 +53,54 @@ def one_hot(ops: np.ndarray) -> np.ndarray:
     out = np.zeros((n, edges * N_OPS))
     out[np.arange(n)[:, None], np.arange(edges) * N_OPS + ops] = 1.0
     return out
+
+
+def ordinal(ops: np.ndarray) -> np.ndarray:
+    """(n, edges) op codes -> (n, edges) float features ``op x 0.2`` (the authors' encoding)."""
+    return np.asarray(ops, dtype=np.int64) * ORDINAL_STEP
+
+
+def svm_features(ops: np.ndarray, encoding: str) -> np.ndarray:
+    """What :meth:`FittedSVM.decision_features` multiplies with the support vectors: one-hot
+    features, or (ordinal) the op codes as float64 (exact small integers)."""
+    if encoding == "onehot":
+        return one_hot(ops)
+    if encoding == "ordinal":
+        return np.asarray(ops, dtype=np.float64)
+    raise ValueError(f"SVM encoding must be one of {list(ENCODINGS)}, got {encoding!r}")
+
+
+def ordinal_kernel_table(kernel: str, gamma: float, coef0: float, degree: int, edges: int) -> np.ndarray:
+    """Kernel value between two ordinal cells as a function of one integer ``s`` of their op
+    codes ``a, b``: ``s = a.b`` for dot-product kernels, ``s = |a - b|^2`` for RBF, for
+    ``s = 0 .. 16 x edges``. Feature dot products are ``0.04 s`` (features are ``0.2 x op``)."""
+    scale = ORDINAL_STEP * ORDINAL_STEP
+    values = []
+    for s in range(16 * edges + 1):
+        if kernel == "rbf":
+            values.append(math.exp(-gamma * (scale * s)))
+        else:
+            values.append(float(kernel_of_dot(kernel, gamma, coef0, degree, scale * s)))
+    return np.array(values)
+
+
+def kernel_of_dot(kernel: str, gamma: float, coef0: float, degree: int, dot: float) -> float:
+    """A dot-product kernel (linear, poly, sigmoid) of a dot product, in libsvm's arithmetic."""
+    if kernel == "linear":
+        return dot
+    if kernel == "poly":
+        return _powi(gamma * dot + coef0, degree)
+    return math.tanh(gamma * dot + coef0)
+
+
+def _powi(base: float, times: int) -> float:  # libsvm's svm.cpp
+    result, tmp = 1.0, base
+    while times > 0:
+        if times % 2 == 1:
+            result *= tmp
+        tmp *= tmp
+        times //= 2
+    return result
 
 
 def kernel_of_matches(kernel: str, gamma: float, coef0: float, degree: int, edges: int) -> np.ndarray:
@@ -83,6 +144,7 @@ class FittedSVM:
     sv_ops: np.ndarray  # (n_sv, edges) op codes of the support vectors
     dual_coef: np.ndarray  # (n_sv,)
     intercept: float
+    encoding: str = "onehot"  # "onehot" or "ordinal" (see the module docstring)
 
     def kernel_of_matches(self) -> np.ndarray:
         """The kernel as a function of the number of matching edges, for m = 0..edges."""
@@ -90,21 +152,35 @@ class FittedSVM:
 
     @cached_property
     def _sv_features_t(self) -> np.ndarray:
-        return one_hot(self.sv_ops).T
+        return svm_features(self.sv_ops, self.encoding).T
 
     @cached_property
     def _kernel_table(self) -> np.ndarray:
+        if self.encoding == "ordinal":
+            return ordinal_kernel_table(self.kernel, self.gamma, self.coef0, self.degree, self.sv_ops.shape[1])
         return self.kernel_of_matches()
 
     def decision(self, ops: np.ndarray) -> np.ndarray:
         """Decision values for a few cells given by their (n, edges) op codes."""
-        return self.decision_one_hot(one_hot(ops))
+        return self.decision_features(svm_features(ops, self.encoding))
+
+    def decision_features(self, features: np.ndarray) -> np.ndarray:
+        """Decision values for cells given by :func:`svm_features` of their op codes."""
+        # dot products of one-hot features / op codes are exact small integers in float64
+        products = features @ self._sv_features_t
+        if self.encoding == "ordinal" and self.kernel == "rbf":  # index by |a - b|^2 instead
+            products = (features * features).sum(axis=1)[:, None] + self._sv_square[None, :] - 2.0 * products
+        return self._kernel_table[products.astype(np.intp)] @ self.dual_coef + self.intercept
+
+    @cached_property
+    def _sv_square(self) -> np.ndarray:
+        return (self.sv_ops.astype(np.float64) ** 2).sum(axis=1)
 
     def decision_one_hot(self, features: np.ndarray) -> np.ndarray:
         """Decision values for cells given by their (n, edges x 5) one-hot features."""
-        # one-hot dot products count matching edges exactly (small integers in float64)
-        matches = (features @ self._sv_features_t).astype(np.intp)
-        return self._kernel_table[matches] @ self.dual_coef + self.intercept
+        if self.encoding != "onehot":
+            raise ValueError(f"decision_one_hot on an SVM fitted on {self.encoding!r} features")
+        return self.decision_features(features)
 
     def side(self, ops: np.ndarray) -> np.ndarray:
         """Predicted label (0 or 1) of each cell."""
@@ -119,10 +195,14 @@ def fit_svm(
     degree: int = 4,
     gamma: str | float = "scale",
     C: float = 1.0,
+    encoding: str = "onehot",
 ) -> FittedSVM:
-    """Fit ``SVC(kernel, degree, gamma, C)`` on the one-hot cells; labels must hold 0 and 1."""
+    """Fit ``SVC(kernel, degree, gamma, C)`` on the cells' ``encoding`` (``"onehot"`` or
+    ``"ordinal"``, see the module docstring); labels must hold 0 and 1."""
     ops = np.asarray(ops, dtype=np.int64)
-    x = one_hot(ops)
+    if encoding not in ENCODINGS:
+        raise ValueError(f"SVM encoding must be one of {list(ENCODINGS)}, got {encoding!r}")
+    x = one_hot(ops) if encoding == "onehot" else ordinal(ops)
     y = np.asarray(labels, dtype=np.float64)
     if gamma == "scale":
         var = x.var()
@@ -133,9 +213,17 @@ def fit_svm(
         gamma_value = float(gamma)
     # The Gram matrix from the kernel table equals libsvm's own kernel values bit for bit
     # (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel.
-    gram = kernel_of_matches(kernel, gamma_value, 0.0, degree, ops.shape[1])[(x @ x.T).astype(np.intp)]
+    if encoding == "onehot":
+        gram = kernel_of_matches(kernel, gamma_value, 0.0, degree, ops.shape[1])[(x @ x.T).astype(np.intp)]
+    else:
+        codes = ops.astype(np.float64)
+        pair = codes @ codes.T  # a.b, exact
+        if kernel == "rbf":
+            square = np.diag(pair)
+            pair = square[:, None] + square[None, :] - 2.0 * pair
+        gram = ordinal_kernel_table(kernel, gamma_value, 0.0, degree, ops.shape[1])[pair.astype(np.intp)]
     support, dual_coef, intercept_value = _fit_precomputed(gram, y, C)
-    return FittedSVM(kernel, degree, gamma_value, 0.0, ops[support], np.asarray(dual_coef), intercept_value)
+    return FittedSVM(kernel, degree, gamma_value, 0.0, ops[support], np.asarray(dual_coef), intercept_value, encoding)
 
 
 def _fit_precomputed(gram: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray, float]:

@@ -5,7 +5,7 @@
 
 Each env runner holds its own ``CENAS-v0`` (a set of training traces, one drawn per
 episode, random windows), with the episode-window features the SB3 agent also reads
-(``cenas_gym.agents.EpisodeWindowFeatures``). ``--optimizer random`` makes episodes ~50x
+(``cenas_gym.rl.features.EpisodeWindowFeatures``). ``--optimizer random`` makes episodes ~50x
 faster than the default LaMOO proposer (see agents/MODEL_CARD.md).
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 
-TRAIN_TRACES = ["US-CAL-CISO:2021", "ES:2021", "NO:2021", "EIA-AZPS:2022", "EIA-SOCO:2022"]
+from cenas_gym.rl import TRAIN_TRACES  # light: no SB3, no torch
 
 
 def make_env_creator():
@@ -23,7 +23,7 @@ def make_env_creator():
 
     def env_creator(env_config: dict):
         import cenas_gym  # noqa: F401  (registers CENAS-v0 in the runner's process)
-        from cenas_gym.agents import make_env
+        from cenas_gym.rl.features import make_env
 
         config = dict(env_config)
         traces = config.pop("traces", ["US-CAL-CISO:2021"])
@@ -53,7 +53,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--env-runners", type=int, default=2)
-    parser.add_argument("--traces", nargs="+", default=TRAIN_TRACES)
+    parser.add_argument("--traces", nargs="+", default=list(TRAIN_TRACES))
     parser.add_argument("--optimizer", default="random", choices=["random", "lamoo"])
     parser.add_argument("--budget-hours", type=float, default=80)
     parser.add_argument("--train-batch", type=int, default=4000)

@@ -10,25 +10,43 @@ import json
 from pathlib import Path
 
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import run_policy
-from cenas_gym.policies import make_policy
+from cenas_gym.lamoo import LamooConfig
+from cenas_gym.play import make_policy, run_policy
 from cenas_gym.simulator import SimConfig
 
 GOLDEN_FILE = Path(__file__).parent / "data" / "golden_trajectories.json"
-CASES = [  # (policy, optimizer, seed, hours)
-    ("heuristic", "lamoo", 0, 80),
-    ("vanilla", "lamoo", 1, 40),
-    ("random", "lamoo", 2, 40),
-    ("heuristic", "random", 0, 80),
+#: LaMOO's defaults before issue 13 (SVM split, one-hot features, Cp = 10 % of max HV): the
+#: cases that use them replay the trajectories stored before the defaults changed, bit for bit
+#: (``heuristic:window`` is the heuristic that was called ``heuristic`` then).
+PRE_ISSUE_13_LAMOO = {"split": "svm", "encoding": "onehot", "cp_fraction": 0.1}
+CASES = [  # (policy, optimizer, seed, hours, LaMOO options)
+    ("heuristic:window", "lamoo", 0, 80, PRE_ISSUE_13_LAMOO),
+    ("vanilla", "lamoo", 1, 40, PRE_ISSUE_13_LAMOO),
+    ("random", "lamoo", 2, 40, PRE_ISSUE_13_LAMOO),
+    ("heuristic:window", "random", 0, 80, {}),
+    # the defaults since issue 13: the authors' heuristic range and the authors' LaMOO
+    ("heuristic", "lamoo", 0, 80, {}),
+    ("vanilla", "lamoo", 1, 40, {}),
+    ("heuristic", "random", 0, 80, {}),
 ]
 
 
-def trajectory(policy: str, optimizer: str, seed: int, hours: int) -> dict:
+def case_id(case) -> str:
+    """A readable, unique name of a case (test ids and the JSON file's keys)."""
+    policy, optimizer, seed, hours, lamoo = case
+    options = ",".join(f"{k}={v}" for k, v in sorted(lamoo.items()))
+    return f"{policy}-{optimizer}-{seed}-{hours}" + (f"-{options}" if options else "")
+
+
+def trajectory(policy: str, optimizer: str, seed: int, hours: int, lamoo: dict) -> dict:
     trace = CarbonTrace.load("US-CAL-CISO:2021")
-    sim = run_policy(make_policy(policy), SimConfig(optimizer=optimizer, budget_hours=hours), trace, seed, "2021-07-02T06:00Z")
+    config = SimConfig(optimizer=optimizer, budget_hours=hours)
+    if lamoo:
+        config = config.with_(lamoo=LamooConfig(**lamoo))
+    sim = run_policy(make_policy(policy), config, trace, seed, "2021-07-02T06:00Z")
     keys = ("gpus_train", "n_trained", "n_screened", "queue_len", "unfinished_jobs", "hv", "carbon_g")
     return {
-        "case": [policy, optimizer, seed, hours],
+        "case": case_id((policy, optimizer, seed, hours, lamoo)),
         "trained": sim.trained,
         "steps": [[r[k] for k in keys] for r in sim.history],
         "keys": list(keys),

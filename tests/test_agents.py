@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("yaml")
 
-from cenas_gym import agents  # noqa: E402
-from cenas_gym.agents import PPOPolicy, load_hyperparams, parse_python_literal, run_agent_episode, train_ppo  # noqa: E402
+from cenas_gym.play import make_policy, play_episode, run_policy  # noqa: E402
+from cenas_gym.rl.evaluate import evaluate_agent, paired_summary  # noqa: E402
+from cenas_gym.rl.hyperparams import load_hyperparams, parse_python_literal  # noqa: E402
+from cenas_gym.rl.policy import PPOPolicy, stats_path_for  # noqa: E402
+from cenas_gym.rl.train import train_ppo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"optimizer": "random", "budget_hours": 8}
@@ -35,7 +39,7 @@ def test_hyperparams_parse():
     assert isinstance(hp["n_timesteps"], int) and hp["n_timesteps"] > 0
     for key in ("n_envs", "learning_rate", "n_steps", "batch_size", "gamma", "gae_lambda", "ent_coef"):
         assert key in hp
-    assert hp["env_wrapper"] == "cenas_gym.agents.EpisodeWindowFeatures"
+    assert hp["env_wrapper"] == "cenas_gym.rl.features.EpisodeWindowFeatures"
 
 
 def test_literal_parser_never_evaluates():
@@ -47,20 +51,20 @@ def test_literal_parser_never_evaluates():
 
 
 def test_train_saves_zip_and_plain_stats(tiny_agent):
-    stats = agents.stats_path_for(tiny_agent)
+    stats = stats_path_for(tiny_agent)
     assert tiny_agent.is_file() and stats.is_file()
     with np.load(stats, allow_pickle=False) as data:
         assert {"mean", "var", "clip_obs", "epsilon"} <= set(data.files)
     policy = PPOPolicy.load(tiny_agent)
     assert policy.name == f"ppo:{tiny_agent}"
-    summary = run_agent_episode(policy, {"trace": "ES:2023", **FAST}, seed=3)
+    summary = play_episode(policy, {"trace": "ES:2023", **FAST}, seed=3)
     assert summary["hours"] == 8 and summary["carbon_kg"] > 0 and 0 < summary["final_hv_normalized"] <= 1
 
 
 def test_same_seed_same_episode(tiny_agent):
     policy = PPOPolicy.load(tiny_agent)
-    a = run_agent_episode(policy, {"trace": "ES:2023", **FAST}, seed=5)
-    b = run_agent_episode(policy, {"trace": "ES:2023", **FAST}, seed=5)
+    a = play_episode(policy, {"trace": "ES:2023", **FAST}, seed=5)
+    b = play_episode(policy, {"trace": "ES:2023", **FAST}, seed=5)
     assert a == b
 
 
@@ -71,11 +75,10 @@ def test_agent_needs_observation_and_run_policy_plays_it_through_the_env(tiny_ag
     with pytest.raises(ValueError, match="gym.make"):
         policy.features(None, {"step": 0})
     from cenas_gym.carbon import CarbonTrace
-    from cenas_gym.episodes import run_policy
     from cenas_gym.simulator import SimConfig
 
     sim = run_policy(policy, SimConfig(**FAST), CarbonTrace.load("ES:2023"), 3, "2023-05-01T00:00Z")
-    through_env = run_agent_episode(policy, {"trace": "ES:2023", **FAST}, seed=3, start="2023-05-01T00:00Z")
+    through_env = play_episode(policy, {"trace": "ES:2023", **FAST}, seed=3, start="2023-05-01T00:00Z")
     assert sim.summary() == {k: through_env[k] for k in sim.summary()}
 
 
@@ -107,7 +110,6 @@ def test_missing_files_named(tmp_path, tiny_agent):
     copy.write_bytes(tiny_agent.read_bytes())
     with pytest.raises(FileNotFoundError, match="agent.obs_norm.npz"):
         PPOPolicy.load(copy)
-    from cenas_gym.policies import make_policy
 
     with pytest.raises(FileNotFoundError, match="nope.zip"):
         make_policy(f"ppo:{missing}")
@@ -116,24 +118,24 @@ def test_missing_files_named(tmp_path, tiny_agent):
 def test_corrupt_files_named(tmp_path, tiny_agent):
     bad = tmp_path / "garbage.zip"
     bad.write_bytes(b"\x00not a zip at all\xff" * 10)
-    agents.stats_path_for(bad).write_bytes(agents.stats_path_for(tiny_agent).read_bytes())
+    stats_path_for(bad).write_bytes(stats_path_for(tiny_agent).read_bytes())
     with pytest.raises(ValueError, match="garbage.zip"):
         PPOPolicy.load(bad)
     good = tmp_path / "good.zip"
     good.write_bytes(tiny_agent.read_bytes())
-    agents.stats_path_for(good).write_bytes(b"garbage")
+    stats_path_for(good).write_bytes(b"garbage")
     with pytest.raises(ValueError, match="good.obs_norm.npz"):
         PPOPolicy.load(good)
 
 
 def test_evaluate_is_paired(tiny_agent):
-    df = agents.evaluate_agent(tiny_agent, ["ES:2023"], n_windows=1, seeds=[0, 1], env_kwargs=FAST,
-                               baselines=("heuristic", "vanilla"))
+    df = evaluate_agent(tiny_agent, ["ES:2023"], n_windows=1, seeds=[0, 1], env_kwargs=FAST,
+                        baselines=("heuristic", "vanilla"))
     assert set(df.policy) == {"agent", "heuristic", "vanilla"}
     assert len(df) == 6
     cases = df.groupby("policy")[["start", "seed"]].apply(lambda g: sorted(map(tuple, g.to_numpy())))
     assert cases["agent"] == cases["heuristic"] == cases["vanilla"]
-    summary = agents.paired_summary(df).set_index("policy")
+    summary = paired_summary(df).set_index("policy")
     assert summary.loc["heuristic", "diff_hv_per_kg"] == 0
     lo, hi = summary.loc["vanilla", ["diff_carbon_kg_lo", "diff_carbon_kg_hi"]]
     assert lo <= summary.loc["vanilla", "diff_carbon_kg"] <= hi
@@ -141,11 +143,9 @@ def test_evaluate_is_paired(tiny_agent):
 
 def test_baseline_through_env_matches_fast_path():
     from cenas_gym.carbon import CarbonTrace
-    from cenas_gym.episodes import run_policy
-    from cenas_gym.policies import make_policy
     from cenas_gym.simulator import SimConfig
 
-    env_run = run_agent_episode(make_policy("heuristic"), {"trace": "ES:2023", "start": 500, **FAST}, seed=2)
+    env_run = play_episode(make_policy("heuristic"), {"trace": "ES:2023", "start": 500, **FAST}, seed=2)
     fast = run_policy(make_policy("heuristic"), SimConfig(**FAST), CarbonTrace.load("ES:2023"), 2, start=500).summary()
     assert env_run["carbon_kg"] == pytest.approx(fast["carbon_kg"])
     assert env_run["final_hv_normalized"] == pytest.approx(fast["final_hv_normalized"])
@@ -166,8 +166,8 @@ def test_shipped_agent_acts():
         action = policy.act(obs, info)
         assert isinstance(action, int) and env.action_space.contains(action)
         obs, _, _, _, info = env.step(action)
-    a = run_agent_episode(policy, {"trace": "EIA-BPAT:2022", **FAST}, seed=1)
-    b = run_agent_episode(policy, {"trace": "EIA-BPAT:2022", **FAST}, seed=1)
+    a = play_episode(policy, {"trace": "EIA-BPAT:2022", **FAST}, seed=1)
+    b = play_episode(policy, {"trace": "EIA-BPAT:2022", **FAST}, seed=1)
     assert a == b
 
 
@@ -178,7 +178,8 @@ def test_rl_zoo3_train(tmp_path):
            "--eval-freq", "-1", "--vec-env", "dummy", "--n-eval-envs", "1",
            "--env-kwargs", "optimizer:'random'", "budget_hours:8", "trace:'ES:2021'",
            "-params", "n_envs:1", "n_steps:64", "batch_size:32", "n_epochs:2"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's cenas_gym, whatever is installed
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert list(tmp_path.rglob("CENAS-v0.zip")), list(tmp_path.rglob("*"))
 
@@ -189,6 +190,6 @@ def test_rllib_example_one_iteration():
     cmd = [sys.executable, str(ROOT / "examples" / "rllib_ppo.py"), "--iterations", "1", "--env-runners", "2",
            "--num-cpus", "3", "--budget-hours", "8", "--train-batch", "128", "--minibatch", "32", "--epochs", "1",
            "--traces", "ES:2021"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert '"iteration": 1' in done.stdout

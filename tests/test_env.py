@@ -19,10 +19,11 @@ import pytest
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.env import CENAS_ALPHA, CENAS_GAMMA, INTENSITY_SCALE_G_PER_KWH, TRAINED_SCALE, CENASEnv
-from cenas_gym.episodes import run_policy
+from cenas_gym.env import CENASEnv
+from cenas_gym.observation import INTENSITY_SCALE_G_PER_KWH, TRAINED_SCALE
+from cenas_gym.rewards import CENAS_ALPHA, CENAS_GAMMA
 from cenas_gym.forecast import FORECASTERS
-from cenas_gym.policies import make_policy
+from cenas_gym.play import make_policy, run_policy
 from cenas_gym.simulator import SimConfig
 
 FIXED = "2021-07-02T06:00Z"
@@ -162,7 +163,7 @@ def test_random_action_episode_terminates_after_the_default_budget():
 def test_heuristic_episode_through_gym_make():
     env = gym.make("CENAS-v0", start=FIXED, optimizer="random")
     obs, info = env.reset(seed=0)
-    policy = make_policy("heuristic")
+    policy = make_policy("heuristic:window")  # C_min/C_max over the episode window
     ctx = env.unwrapped.episode_context()
     policy.reset(ctx, np.random.default_rng(0))
     window = ctx.episode_window()

@@ -12,8 +12,9 @@ import pytest
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
 from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import run_policy
-from cenas_gym.policies import BASELINES, TRAILING_HOURS, EpisodeContext, make_policy
+from cenas_gym.play import run_policy
+from cenas_gym.episodes import TRAILING_HOURS, EpisodeContext
+from cenas_gym.play import make_policy, policy_names
 from cenas_gym.simulator import SimConfig
 
 FIXED = "2021-07-02T06:00Z"
@@ -59,7 +60,7 @@ def test_heuristic_on_a_synthetic_trace_trains_least_at_the_dirtiest_hour():
     values = trace.values_g_per_kwh
     start, n_steps = 24, 48
     ctx = context(values, start=start, n_steps=n_steps)
-    got = actions("heuristic", ctx)
+    got = actions("heuristic:window", ctx)
     window = values[start : start + n_steps]
     assert got[int(np.argmax(window))] == 0  # dirtiest: all sample
     assert got[int(np.argmin(window))] == 8  # cleanest: all train
@@ -80,20 +81,38 @@ def test_heuristic_through_run_policy_on_a_csv_trace(tmp_path):
     np.testing.assert_allclose(trace.values_g_per_kwh, values)
     sim = run_policy(make_policy("heuristic"), SimConfig(optimizer="random", budget_hours=12), trace, 0, start=24)
     trains = [r["gpus_train"] for r in sim.history]
-    window = values[24:36]
+    window, rest = values[24:36], values[24:]  # the authors' C_min/C_max: start to end of trace
+    assert trains == [8 - round_half_up((c - rest.min()) / (rest.max() - rest.min()) * 8) for c in window]
+    sim = run_policy(make_policy("heuristic:window"), SimConfig(optimizer="random", budget_hours=12), trace, 0, start=24)
+    trains = [r["gpus_train"] for r in sim.history]
     assert trains == [8 - round_half_up((c - window.min()) / (window.max() - window.min()) * 8) for c in window]
     assert trains[int(np.argmax(window))] == 0 and trains[int(np.argmin(window))] == 8
 
 
 def test_heuristic_flat_window_trains_with_every_gpu():
-    assert actions("heuristic", context([250.0] * 6)) == [8] * 6
-    assert actions("heuristic:causal", context([250.0] * 6)) == [8] * 6
+    for name in ("heuristic", "heuristic:window", "heuristic:causal"):
+        assert actions(name, context([250.0] * 6)) == [8] * 6
 
 
-def test_heuristic_looks_ahead_over_the_episode_window():
+def test_heuristic_window_looks_ahead_over_the_episode_window():
     base = [100.0, 200.0, 300.0, 150.0]
     changed = base[:3] + [500.0]  # a new maximum later in the window changes step 0's share
-    assert actions("heuristic", context(base))[1] != actions("heuristic", context(changed))[1]
+    assert actions("heuristic:window", context(base))[1] != actions("heuristic:window", context(changed))[1]
+
+
+def test_heuristic_takes_c_min_c_max_from_the_start_to_the_end_of_the_trace():
+    """The authors' range (cake-lab/CE-NAS carbon_reader.py: min/max of the trace from the
+    run's start row to the end of the file): history before the start is ignored, hours
+    after the episode count."""
+    values = [1000.0, 0.0, 100.0, 300.0, 200.0, 150.0, 500.0, 50.0]  # episode: steps 2..4
+    got = actions("heuristic", context(values, start=2, n_steps=3))
+    # rest of the trace 100..500 (the 1000 and 0 before the start do not count); 50 comes later
+    lo, hi = 50.0, 500.0
+    assert got == [8 - round_half_up((c - lo) / (hi - lo) * 8) for c in values[2:5]] == [7, 4, 5]
+    # the episode window alone (100..300) gives other numbers
+    assert actions("heuristic:window", context(values, start=2, n_steps=3)) == [8, 0, 4]
+    later = values[:-1] + [5000.0]  # a new maximum after the episode changes every share
+    assert actions("heuristic", context(later, start=2, n_steps=3)) != got
 
 
 def test_causal_heuristic_uses_only_the_trailing_seven_days():
@@ -206,18 +225,17 @@ def test_unknown_policy_names_list_the_valid_names():
     for bad in ("greedy", "heuristic:psychic", "vanilla:3", "oracle:1", "random:2", "oneshot:1", "ppo:"):
         with pytest.raises(ValueError) as err:
             make_policy(bad)
-        for name in BASELINES:
+        for name in policy_names():
             assert name in str(err.value)
 
 
 def test_names():
-    assert [make_policy(n).name for n in ("heuristic", "heuristic:causal", "vanilla", "fixed:3", "threshold")] == [
-        "heuristic", "heuristic:causal", "vanilla", "fixed:3", "threshold"
-    ]
+    names = ("heuristic", "heuristic:window", "heuristic:causal", "vanilla", "fixed:3", "threshold")
+    assert [make_policy(n).name for n in names] == list(names)
     assert make_policy("threshold:25").name == "threshold:25"
 
 
-@pytest.mark.parametrize("name", ["heuristic", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:3", "threshold", "oracle"])
+@pytest.mark.parametrize("name", ["heuristic", "heuristic:window", "heuristic:causal", "vanilla", "oneshot", "random", "fixed:3", "threshold", "oracle"])
 def test_every_policy_plays_through_gym_make(name):
     env = gym.make("CENAS-v0", start=FIXED, optimizer="random", budget_hours=12)
     obs, info = env.reset(seed=0)

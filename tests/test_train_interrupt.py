@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("yaml")
 
-from cenas_gym.agents import PPOPolicy, load_obs_stats, train_ppo  # noqa: E402
+from cenas_gym.rl.policy import PPOPolicy, load_obs_stats  # noqa: E402
+from cenas_gym.rl.train import train_ppo  # noqa: E402
 from cenas_gym.interrupts import Interrupted  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +27,7 @@ TINY_CONF = """CENAS-v0:
   n_timesteps: 1000000
   policy: 'MlpPolicy'
   normalize: "dict(norm_obs=True, norm_reward=False)"
-  env_wrapper: cenas_gym.agents.EpisodeWindowFeatures
+  env_wrapper: cenas_gym.rl.features.EpisodeWindowFeatures
   env_kwargs:
     optimizer: 'random'
     budget_hours: 8
