@@ -29,13 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--backend", choices=("serial", "process", "ray"), default="process")
     parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/<preset>")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs an interrupted call finished (else the folder is overwritten)")
     args = parser.parse_args(argv)
     grid = PRESETS[args.preset]
     out = args.out or HERE / "results" / args.preset
     n = len(grid.runs())
     print(f"{args.preset}: {n} runs, {args.jobs} job(s), backend {args.backend} -> {out}", file=sys.stderr)
     t0 = time.perf_counter()
-    results = compare(grid, out, jobs=args.jobs, backend=args.backend)
+    results = compare(grid, out, jobs=args.jobs, backend=args.backend, resume=args.resume, force=not args.resume)
     elapsed = time.perf_counter() - t0
     command = f"python benchmarks/paper_reproduction.py --preset {args.preset} --jobs {args.jobs} --backend {args.backend}"
     if args.out is not None:

@@ -14,7 +14,8 @@ This module is one of the two doors through which data enters the package. It re
 Every problem in a file raises :class:`TraceError` naming the file, the line, the column and
 what is wrong. Nothing is silently dropped, clipped or guessed; gaps are filled only when the
 caller asks (``fill_gaps=True``), by linear interpolation in time, and the filled timestamps
-are kept in :attr:`CarbonTrace.filled`.
+are kept in :attr:`CarbonTrace.filled`. Sub-hourly files are aggregated to hourly means,
+whole UTC hours only; what was aggregated and dropped is kept in :attr:`CarbonTrace.notes`.
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ class CarbonTrace:
         step_s: step length in seconds (3600 for hourly traces).
         source: where the values came from (a file path or a description).
         filled: timestamps whose values were filled by linear interpolation (empty if none).
+        notes: what loading did to the file's values besides reading them, one sentence
+            each (e.g. sub-hourly steps aggregated to hourly means, partial hours dropped).
     """
 
     name: str
@@ -125,6 +128,7 @@ class CarbonTrace:
     step_s: int = 3600
     source: str = ""
     filled: tuple[pd.Timestamp, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         values = np.array(self.values_g_per_kwh, dtype=np.float64, copy=True)
@@ -150,6 +154,7 @@ class CarbonTrace:
         object.__setattr__(self, "times", times)
         object.__setattr__(self, "step_s", int(self.step_s))
         object.__setattr__(self, "filled", tuple(pd.Timestamp(t) for t in self.filled))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -223,6 +228,7 @@ class CarbonTrace:
             step_s=self.step_s,
             source=self.source,
             filled=tuple(t for t in self.filled if lo <= t <= hi),
+            notes=self.notes,
         )
 
     def resample(self, step_s: int) -> CarbonTrace:
@@ -259,7 +265,7 @@ class CarbonTrace:
                 f"cannot resample steps of {self.step_s} s to {step_s} s: the new step must be "
                 f"an integer multiple or an exact divisor of the old one"
             )
-        return CarbonTrace(self.name, times, values, step_s, self.source, filled)
+        return CarbonTrace(self.name, times, values, step_s, self.source, filled, self.notes)
 
     def stats(self) -> TraceStats:
         """Summary statistics (gCO2eq/kWh); see :class:`TraceStats`."""
@@ -336,6 +342,12 @@ class CarbonTrace:
 
         ``column`` may also be the exact name of the value column.
 
+        Sub-hourly files (steps that divide an hour: 5, 15, 30 minutes, ...) become hourly
+        means over whole UTC hours (exact for energy drawn at constant power); a first or
+        last hour the file covers only in part is dropped. Both are said in
+        ``trace.notes`` and logged (INFO); every check below still runs on the file's own
+        rows first, so errors name the file's lines.
+
         Raises TraceError for: missing columns, unparsable timestamps, duplicate or
         decreasing timestamps, irregular steps, gaps, empty/NaN values, non-numbers,
         negative or implausible (> ``MAX_PLAUSIBLE_G_PER_KWH``) values, fewer than
@@ -344,137 +356,30 @@ class CarbonTrace:
         and a warning is logged.
         """
         path_s = str(path)
-        try:
-            raw = pd.read_csv(
-                path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8"
-            )
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
-            raise _err(path_s, None, None, f"cannot read as CSV: {e}") from e
-        cols = [str(c) for c in raw.columns]
-        tcol, vcol, fcol = _detect(path_s, cols, column)
+        raw = _read_csv(path_s)
+        tcol, vcol, fcol = _detect(path_s, [str(c) for c in raw.columns], column)
         if len(raw) < MIN_ROWS:
             raise _err(path_s, None, None, f"too short: {len(raw)} data rows, need at least {MIN_ROWS}")
-
-        # Timestamps.
-        tstr = raw[tcol].str.strip()
-        times = pd.to_datetime(tstr, utc=True, format="ISO8601", errors="coerce")
-        bad = np.flatnonzero(times.isna().to_numpy())
-        if len(bad):
-            r = bad[0]
-            raise _err(path_s, _line(r), tcol, f"unparsable timestamp {tstr.iloc[r]!r} ({len(bad)} such rows)")
+        times, step_ns, n_gaps = _parse_times(path_s, raw[tcol], tcol, fill_gaps)
+        values, n_nan = _parse_values(path_s, raw[vcol], vcol, times, fill_gaps)
+        filled = _filled_flags(path_s, raw[fcol], fcol) if fcol is not None else []
         tns = pd.DatetimeIndex(times).as_unit("ns").asi8
-        diffs = np.diff(tns)
-        dup = np.flatnonzero(diffs == 0)
-        if len(dup):
-            r = dup[0]
-            raise _err(
-                path_s, _line(r + 1), tcol,
-                f"duplicate timestamp {_iso(times.iloc[r])} (same as line {_line(r)})",
-            )
-        back = np.flatnonzero(diffs < 0)
-        if len(back):
-            r = back[0]
-            raise _err(
-                path_s, _line(r + 1), tcol,
-                f"non-monotonic timestamps: {_iso(times.iloc[r + 1])} comes after "
-                f"{_iso(times.iloc[r])} on line {_line(r)}",
-            )
-        vals, counts = np.unique(diffs, return_counts=True)
-        step_ns = int(vals[np.argmax(counts)])  # the most common step (ties: the smallest)
-        step_s = step_ns // 10**9
-        if step_ns % 10**9:
-            raise _err(path_s, None, tcol, f"step of {step_ns / 1e9} s is not a whole number of seconds")
-        odd = np.flatnonzero(diffs != step_ns)
-        for r in odd:
-            if diffs[r] % step_ns:
-                raise _err(
-                    path_s, _line(r + 1), tcol,
-                    f"irregular step: {_iso(times.iloc[r])} (line {_line(r)}) to "
-                    f"{_iso(times.iloc[r + 1])} (line {_line(r + 1)}) is {diffs[r] / 1e9:g} s, "
-                    f"the trace's step is {step_s} s",
-                )
-        if len(odd) and not fill_gaps:
-            r = odd[0]
-            missing = int(diffs[r] // step_ns) - 1
-            raise _err(
-                path_s, _line(r + 1), tcol,
-                f"gap: {missing} missing step(s) of {step_s} s "
-                f"({diffs[r] / 3.6e12:g} h) between {_iso(times.iloc[r])} (line {_line(r)}) and "
-                f"{_iso(times.iloc[r + 1])} (line {_line(r + 1)}); {len(odd)} gap(s) in all; "
-                f"pass fill_gaps=True to interpolate",
-            )
-
-        # Values.
-        vstr = raw[vcol].str.strip()
-        values = pd.to_numeric(vstr, errors="coerce").to_numpy(dtype=np.float64)
-        empty = vstr.str.lower().isin(["", "nan", "na", "null", "none"]).to_numpy()
-        notnum = np.flatnonzero(np.isnan(values) & ~empty)
-        if len(notnum):
-            r = notnum[0]
-            raise _err(path_s, _line(r), vcol, f"not a number: {vstr.iloc[r]!r}")
-        nan_rows = np.flatnonzero(np.isnan(values))
-        if len(nan_rows) and not fill_gaps:
-            r = nan_rows[0]
-            raise _err(
-                path_s, _line(r), vcol,
-                f"empty/NaN value at {_iso(times.iloc[r])} ({len(nan_rows)} such rows); "
-                f"pass fill_gaps=True to interpolate",
-            )
-        neg = np.flatnonzero(values < 0)
-        if len(neg):
-            r = neg[0]
-            raise _err(path_s, _line(r), vcol, f"negative intensity {values[r]:g} g/kWh ({len(neg)} such rows)")
-        high = np.flatnonzero(values > MAX_PLAUSIBLE_G_PER_KWH)
-        if len(high):
-            r = high[0]
-            raise _err(
-                path_s, _line(r), vcol,
-                f"implausible intensity {values[r]:g} g/kWh > MAX_PLAUSIBLE_G_PER_KWH="
-                f"{MAX_PLAUSIBLE_G_PER_KWH:g} ({len(high)} such rows)",
-            )
-
-        # Shipped files record which values the build filled.
-        filled: list[int] = []
-        full_ns = tns
-        if fcol is not None:
-            fl = raw[fcol].str.strip()
-            badf = np.flatnonzero(~fl.isin(["0", "1"]).to_numpy())
-            if len(badf):
-                r = badf[0]
-                raise _err(path_s, _line(r), fcol, f"expected 0 or 1, got {fl.iloc[r]!r}")
-            filled = list(np.flatnonzero(fl.to_numpy() == "1"))
-
-        if fill_gaps and (len(odd) or len(nan_rows)):
-            full_ns = tns[0] + step_ns * np.arange((tns[-1] - tns[0]) // step_ns + 1, dtype=np.int64)
-            pos = (tns - tns[0]) // step_ns
-            full = np.full(len(full_ns), np.nan)
-            full[pos] = values
-            missing = np.flatnonzero(np.isnan(full))
-            known = np.flatnonzero(~np.isnan(full))
-            if missing[0] < known[0] or missing[-1] > known[-1]:
-                end = "first" if missing[0] < known[0] else "last"
-                r = 0 if end == "first" else len(values) - 1
-                raise _err(
-                    path_s, _line(r), vcol,
-                    f"cannot fill: the {end} value is missing, so there is no neighbour on both sides",
-                )
-            full[missing] = np.interp(full_ns[missing], full_ns[known], full[known])
-            values = full
-            filled = sorted(set(int(pos[i]) for i in filled) | set(int(i) for i in missing))
-            log.warning(
-                "%s: filled %d missing value(s) by linear interpolation in time: %s",
-                path_s, len(missing),
-                ", ".join(_iso(pd.Timestamp(full_ns[i], tz="UTC")) for i in missing[:10])
-                + (" ..." if len(missing) > 10 else ""),
-            )
-        tidx = pd.DatetimeIndex(pd.to_datetime(full_ns, utc=True))
+        if fill_gaps and (n_gaps or n_nan):
+            tns, values, filled = _fill_gaps(path_s, vcol, tns, step_ns, values, filled)
+        notes: list[str] = []
+        if step_ns < HOUR_NS:
+            tns, values, filled, note = _hourly_means(path_s, tcol, tns, step_ns, values, filled)
+            notes.append(note)
+            log.info("%s: %s", path_s, note)
+        tidx = pd.DatetimeIndex(pd.to_datetime(tns, utc=True))
         return cls(
             name=name if name is not None else Path(path_s).name.split(".")[0],
             times=tidx,
             values_g_per_kwh=values,
-            step_s=step_s,
+            step_s=int(step_ns // 10**9) if step_ns >= HOUR_NS else 3600,
             source=path_s,
             filled=tuple(tidx[i] for i in filled),
+            notes=tuple(notes),
         )
 
     @classmethod
@@ -534,6 +439,182 @@ _CACHE: dict[str, CarbonTrace] = {}
 def _utc(when: str | pd.Timestamp) -> pd.Timestamp:
     ts = pd.Timestamp(when)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+HOUR_NS = 3600 * 10**9
+
+
+def _read_csv(path: str) -> pd.DataFrame:
+    """Every cell as a string, blank lines kept (so line numbers stay true)."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise _err(path, None, None, f"cannot read as CSV: {e}") from e
+
+
+def _parse_times(path: str, column: pd.Series, tcol: str, fill_gaps: bool) -> tuple[pd.Series, int, int]:
+    """(UTC times, step in ns, number of gaps). The step is the most common spacing; raises
+    TraceError for unparsable, duplicate or decreasing timestamps, steps that are not a
+    whole multiple of it, and gaps unless ``fill_gaps``."""
+    tstr = column.str.strip()
+    times = pd.to_datetime(tstr, utc=True, format="ISO8601", errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if len(bad):
+        r = bad[0]
+        raise _err(path, _line(r), tcol, f"unparsable timestamp {tstr.iloc[r]!r} ({len(bad)} such rows)")
+    tns = pd.DatetimeIndex(times).as_unit("ns").asi8
+    diffs = np.diff(tns)
+    dup = np.flatnonzero(diffs == 0)
+    if len(dup):
+        r = dup[0]
+        raise _err(
+            path, _line(r + 1), tcol,
+            f"duplicate timestamp {_iso(times.iloc[r])} (same as line {_line(r)})",
+        )
+    back = np.flatnonzero(diffs < 0)
+    if len(back):
+        r = back[0]
+        raise _err(
+            path, _line(r + 1), tcol,
+            f"non-monotonic timestamps: {_iso(times.iloc[r + 1])} comes after "
+            f"{_iso(times.iloc[r])} on line {_line(r)}",
+        )
+    vals, counts = np.unique(diffs, return_counts=True)
+    step_ns = int(vals[np.argmax(counts)])  # the most common step (ties: the smallest)
+    step_s = step_ns // 10**9
+    if step_ns % 10**9:
+        raise _err(path, None, tcol, f"step of {step_ns / 1e9} s is not a whole number of seconds")
+    odd = np.flatnonzero(diffs != step_ns)
+    for r in odd:
+        if diffs[r] % step_ns:
+            raise _err(
+                path, _line(r + 1), tcol,
+                f"irregular step: {_iso(times.iloc[r])} (line {_line(r)}) to "
+                f"{_iso(times.iloc[r + 1])} (line {_line(r + 1)}) is {diffs[r] / 1e9:g} s, "
+                f"the trace's step is {step_s} s",
+            )
+    if len(odd) and not fill_gaps:
+        r = odd[0]
+        missing = int(diffs[r] // step_ns) - 1
+        raise _err(
+            path, _line(r + 1), tcol,
+            f"gap: {missing} missing step(s) of {step_s} s "
+            f"({diffs[r] / 3.6e12:g} h) between {_iso(times.iloc[r])} (line {_line(r)}) and "
+            f"{_iso(times.iloc[r + 1])} (line {_line(r + 1)}); {len(odd)} gap(s) in all; "
+            f"pass fill_gaps=True to interpolate",
+        )
+    return times, step_ns, len(odd)
+
+
+def _parse_values(path: str, column: pd.Series, vcol: str, times: pd.Series, fill_gaps: bool) -> tuple[np.ndarray, int]:
+    """(float64 intensities with NaN where empty, number of NaN). Raises TraceError for
+    non-numbers, empty values unless ``fill_gaps``, negative and implausible values."""
+    vstr = column.str.strip()
+    values = pd.to_numeric(vstr, errors="coerce").to_numpy(dtype=np.float64)
+    empty = vstr.str.lower().isin(["", "nan", "na", "null", "none"]).to_numpy()
+    notnum = np.flatnonzero(np.isnan(values) & ~empty)
+    if len(notnum):
+        r = notnum[0]
+        raise _err(path, _line(r), vcol, f"not a number: {vstr.iloc[r]!r}")
+    nan_rows = np.flatnonzero(np.isnan(values))
+    if len(nan_rows) and not fill_gaps:
+        r = nan_rows[0]
+        raise _err(
+            path, _line(r), vcol,
+            f"empty/NaN value at {_iso(times.iloc[r])} ({len(nan_rows)} such rows); "
+            f"pass fill_gaps=True to interpolate",
+        )
+    neg = np.flatnonzero(values < 0)
+    if len(neg):
+        r = neg[0]
+        raise _err(path, _line(r), vcol, f"negative intensity {values[r]:g} g/kWh ({len(neg)} such rows)")
+    high = np.flatnonzero(values > MAX_PLAUSIBLE_G_PER_KWH)
+    if len(high):
+        r = high[0]
+        raise _err(
+            path, _line(r), vcol,
+            f"implausible intensity {values[r]:g} g/kWh > MAX_PLAUSIBLE_G_PER_KWH="
+            f"{MAX_PLAUSIBLE_G_PER_KWH:g} ({len(high)} such rows)",
+        )
+    return values, len(nan_rows)
+
+
+def _filled_flags(path: str, column: pd.Series, fcol: str) -> list[int]:
+    """Rows the shipped file marks as filled by its build (the ``filled`` 0/1 column)."""
+    fl = column.str.strip()
+    badf = np.flatnonzero(~fl.isin(["0", "1"]).to_numpy())
+    if len(badf):
+        r = badf[0]
+        raise _err(path, _line(r), fcol, f"expected 0 or 1, got {fl.iloc[r]!r}")
+    return [int(i) for i in np.flatnonzero(fl.to_numpy() == "1")]
+
+
+def _fill_gaps(path: str, vcol: str, tns: np.ndarray, step_ns: int, values: np.ndarray,
+               filled: list[int]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Missing steps and NaN values filled by linear interpolation in time (never at the
+    ends); returns (every step's time in ns, values, positions filled)."""
+    full_ns = tns[0] + step_ns * np.arange((tns[-1] - tns[0]) // step_ns + 1, dtype=np.int64)
+    pos = (tns - tns[0]) // step_ns
+    full = np.full(len(full_ns), np.nan)
+    full[pos] = values
+    missing = np.flatnonzero(np.isnan(full))
+    known = np.flatnonzero(~np.isnan(full))
+    if missing[0] < known[0] or missing[-1] > known[-1]:
+        end = "first" if missing[0] < known[0] else "last"
+        r = 0 if end == "first" else len(values) - 1
+        raise _err(
+            path, _line(r), vcol,
+            f"cannot fill: the {end} value is missing, so there is no neighbour on both sides",
+        )
+    full[missing] = np.interp(full_ns[missing], full_ns[known], full[known])
+    log.warning(
+        "%s: filled %d missing value(s) by linear interpolation in time: %s",
+        path, len(missing),
+        ", ".join(_iso(pd.Timestamp(full_ns[i], tz="UTC")) for i in missing[:10])
+        + (" ..." if len(missing) > 10 else ""),
+    )
+    return full_ns, full, sorted(set(int(pos[i]) for i in filled) | set(int(i) for i in missing))
+
+
+def _hourly_means(path: str, tcol: str, tns: np.ndarray, step_ns: int, values: np.ndarray,
+                  filled: list[int]) -> tuple[np.ndarray, np.ndarray, list[int], str]:
+    """Sub-hourly steps (a divisor of an hour) -> hourly means over whole UTC hours.
+
+    A first or last hour the file covers only in part is dropped. An hour counts as filled
+    when any of its values was. Returns (hour starts in ns, means, filled hours, a note
+    saying what was done)."""
+    step_s = step_ns // 10**9
+    if HOUR_NS % step_ns:
+        raise _err(path, None, tcol, f"step of {step_s} s does not divide an hour: cannot aggregate to hourly means")
+    per_hour = HOUR_NS // step_ns
+    first_hour = tns[0] - tns[0] % HOUR_NS
+    if (tns[0] - first_hour) % step_ns:
+        raise _err(path, _line(0), tcol, f"timestamps of {step_s} s steps are not aligned to the hour "
+                                         f"(first at {_iso(pd.Timestamp(tns[0], tz='UTC'))})")
+    lead = int((tns[0] - first_hour) // step_ns)  # steps missing from the first hour
+    head = (per_hour - lead) % per_hour  # values of that partial first hour
+    tail = (len(tns) - head) % per_hour  # values of a partial last hour
+    dropped = []
+    if head:
+        dropped.append(f"the partial first hour {_iso(pd.Timestamp(first_hour, tz='UTC'))} "
+                       f"({head} of {per_hour} values)")
+    if tail:
+        last_hour = tns[-1] - tns[-1] % HOUR_NS
+        dropped.append(f"the partial last hour {_iso(pd.Timestamp(last_hour, tz='UTC'))} "
+                       f"({tail} of {per_hour} values)")
+    keep = slice(head, len(tns) - tail)
+    n_hours = (len(tns) - head - tail) // per_hour
+    if n_hours < MIN_ROWS:
+        raise _err(path, None, tcol, f"too short: {n_hours} whole hour(s) of {step_s} s steps, "
+                                     f"need at least {MIN_ROWS}")
+    means = values[keep].reshape(n_hours, per_hour).mean(axis=1)
+    hours = tns[keep][::per_hour]
+    filled_hours = sorted({(i - head) // per_hour for i in filled if head <= i < len(tns) - tail})
+    note = (f"aggregated {len(tns)} values of {step_s // 60:g}-minute steps to {n_hours} hourly means"
+            + (f"; dropped {' and '.join(dropped)}" if dropped else ""))
+    if filled_hours:
+        note += f"; {len(filled_hours)} hour(s) hold filled values"
+    return hours, means, filled_hours, note
 
 
 def _detect(path: str, cols: list[str], column: str | None) -> tuple[str, str, str | None]:

@@ -1,7 +1,7 @@
 """The ``cenas-gym`` command line.
 
     cenas-gym traces list [--json]
-    cenas-gym traces show NAME [--json]
+    cenas-gym traces show NAME|FILE [--json]
     cenas-gym traces plot NAME --out FILE.png [--start ISO] [--hours H]
     cenas-gym space [--json] [--cost COLUMN]
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
@@ -11,7 +11,7 @@
     cenas-gym compare [--out DIR] [--preset default|paper|neurips|geo] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
                       [--optimizer lamoo|random] [--accounting default|cenas] [--carbon-budget-kg X]
-                      [--jobs N] [--backend serial|process|ray] [--address ADDR]
+                      [--jobs N] [--backend serial|process|ray] [--address ADDR] [--resume] [--force]
 
 Structure (for adding subcommands): every subcommand is registered by a small
 ``add_<name>(sub)`` function that takes the argparse subparsers object, adds its parser and
@@ -25,6 +25,10 @@ User errors (unknown trace or policy, bad start, malformed CSV, unwritable outpu
 just raise ValueError (TraceError is one), KeyError, OSError or :class:`CLIError`, and
 :func:`main` reports them. Heavy modules (pandas, the NB201 table, matplotlib) are imported
 inside the handlers, so ``cenas-gym --help`` stays fast.
+
+SIGINT/SIGTERM during ``compare``, ``evaluate`` or ``train`` stop the work cleanly (workers
+stopped, finished runs or a checkpoint saved) and print one line, ``cenas-gym: interrupted:
+... resume with: <this command> --resume``; the exit status is 128 + the signal number.
 """
 
 from __future__ import annotations
@@ -129,10 +133,18 @@ def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
     from cenas_gym.carbon import CarbonTrace
 
     if args.trace_file is not None:
-        return CarbonTrace.from_csv(args.trace_file, fill_gaps=args.fill_gaps)
+        return say_notes(CarbonTrace.from_csv(args.trace_file, fill_gaps=args.fill_gaps))
     if args.fill_gaps:
         raise CLIError("--fill-gaps only applies to --trace-file")
     return CarbonTrace.load(args.trace or DEFAULT_TRACE)
+
+
+def say_notes(trace: Any) -> Any:
+    """Tell the user (stderr) what loading did to a trace file (e.g. hourly means of
+    15-minute values, partial hours dropped); returns the trace."""
+    for note in getattr(trace, "notes", ()):
+        print(f"{PROG}: note: {trace.source}: {note}", file=sys.stderr)
+    return trace
 
 
 def add_sim_options(p: argparse.ArgumentParser) -> None:
@@ -209,8 +221,8 @@ def add_traces(sub: Any) -> None:
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=cmd_traces_list)
 
-    q = tsub.add_parser("show", help="statistics of one trace")
-    q.add_argument("name", metavar="NAME")
+    q = tsub.add_parser("show", help="statistics of one trace (a shipped name or a CSV file)")
+    q.add_argument("name", metavar="NAME|FILE")
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=cmd_traces_show)
 
@@ -247,29 +259,36 @@ def cmd_traces_list(args: argparse.Namespace) -> int:
 def cmd_traces_show(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from pathlib import Path
+
     from cenas_gym.carbon import CarbonTrace
 
-    tr = CarbonTrace.load(args.name)
+    from_file = args.name.endswith((".csv", ".csv.gz")) or Path(args.name).is_file()
+    tr = CarbonTrace.from_csv(args.name) if from_file else CarbonTrace.load(args.name)
+    meta = {"zone": "", "year": "", "kind": "", "source": "CSV file"} if from_file else _trace_meta(tr.name)
     stats = asdict(tr.stats())
     info = {
         "name": tr.name,
-        **_trace_meta(tr.name),
+        **meta,
         "file": tr.source,
         "start": _iso(tr.start),
         "end": _iso(tr.end),
         "step_s": tr.step_s,
         "filled_hours": len(tr.filled) * tr.step_s / 3600,
         "filled": [_iso(t) for t in tr.filled],
+        "notes": list(tr.notes),
         "stats": stats,
     }
     if args.json:
         print_json(info)
         return 0
-    print(f"{tr.name}: {info['source']} ({info['zone']}, {info['year']}, {info['kind']})")
+    print(f"{tr.name}: {info['source']}" + ("" if from_file else f" ({info['zone']}, {info['year']}, {info['kind']})"))
     print(f"  file        {tr.source}")
     print(f"  covers      {info['start']} .. {info['end']} (step {tr.step_s} s, {stats['hours']:g} h)")
     filled = ", ".join(info["filled"][:5]) + (" ..." if len(info["filled"]) > 5 else "")
     print(f"  filled      {info['filled_hours']:g} h" + (f" ({filled})" if filled else ""))
+    for note in tr.notes:
+        print(f"  note        {note}")
     print("  intensity (gCO2eq/kWh):")
     for key in ("mean", "std", "min", "p10", "p50", "p90", "max", "mean_daily_range_g_per_kwh"):
         print(f"    {key:<28} {stats[key]:>9.2f}")
@@ -517,6 +536,10 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
                    help="default: process when --jobs > 1, else serial")
     p.add_argument("--address", metavar="ADDR", default=None, help="Ray cluster address (default: a local Ray)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the finished runs of this same grid in --out and run the rest")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the results in --out, even those of another grid")
 
 
 def _split(text: str) -> list[str]:
@@ -541,6 +564,8 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
             raise CLIError(f"policy {name!r} cannot be loaded ({err}); pip install cenas-gym[rl]") from None
     traces = _split(args.traces) if args.traces is not None else ([] if args.trace_file else list(grid.traces))
     traces += list(args.trace_file or [])
+    for path in args.trace_file or []:
+        say_notes(load_trace(path))
     if not traces:
         raise CLIError("no traces: give --traces or --trace-file")
     changes: dict[str, Any] = {}
@@ -581,6 +606,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
     """Run ``grid`` into ``--out`` and print its summary (``compare`` and ``evaluate``)."""
+    from concurrent.futures.process import BrokenProcessPool
     from pathlib import Path
 
     from cenas_gym.compare import compare
@@ -595,12 +621,41 @@ def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
     n = len(grid.runs())
     log.info("compare: %d runs, backend %s, %d job(s) -> %s", n, backend, args.jobs, out)
     try:
-        compare(grid, out, jobs=args.jobs, backend=backend, address=args.address)
+        compare(grid, out, jobs=args.jobs, backend=backend, address=args.address, resume=args.resume,
+                force=args.force)
     except ImportError as err:  # ray or matplotlib missing
         raise CLIError(str(err)) from None
+    except KeyboardInterrupt as err:  # SIGINT or SIGTERM: the finished runs are on disk
+        raise Stopped(err, _resume_hint(out, n)) from None
+    except BrokenProcessPool as err:  # a worker was killed (out of memory, kill -9): the same
+        raise CLIError(f"a worker process died ({err}); " + _resume_hint(out, n).replace("interrupted: ", "")) from None
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"wrote {n} runs to {out}/results.csv, summary.md and PNGs")
     return 0
+
+
+class Stopped(Exception):
+    """SIGINT/SIGTERM stopped a long command after saving its work: ``message`` says how to
+    go on; exit status 128 + the signal number."""
+
+    def __init__(self, interrupt: BaseException, message: str) -> None:
+        super().__init__(message)
+        self.exit_status = int(getattr(interrupt, "exit_status", 130))
+
+
+def _resume_command() -> str:
+    """This command line with ``--resume`` (and without ``--force``)."""
+    import shlex
+
+    argv = [a for a in _ARGV if a != "--force"]
+    return " ".join([PROG] + [shlex.quote(a) for a in argv] + ([] if "--resume" in argv else ["--resume"]))
+
+
+def _resume_hint(out: Any, total: int) -> str:
+    from cenas_gym.runstore import RUNS_FILE, read_runs
+
+    done = len(read_runs(out / RUNS_FILE))
+    return f"interrupted: {done} of {total} runs saved in {out}; resume with: {_resume_command()}"
 
 
 # -------------------------------------------------------------------------- train / evaluate
@@ -641,19 +696,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         from cenas_gym.rl.train import train_ppo
     except ImportError as err:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
-    path = train_ppo(
-        args.out,
-        traces=_split(args.traces),
-        held_out=_split(args.held_out),
-        timesteps=args.timesteps,
-        seed=args.seed,
-        n_envs=args.n_envs,
-        hyperparams_path=args.conf_file,
-        env_kwargs={"optimizer": args.optimizer},
-        eval_every=args.eval_every,
-        resume=args.resume,
-        max_wall_s=None if args.max_minutes is None else 60.0 * args.max_minutes,
-    )
+    try:
+        path = train_ppo(
+            args.out,
+            traces=_split(args.traces),
+            held_out=_split(args.held_out),
+            timesteps=args.timesteps,
+            seed=args.seed,
+            n_envs=args.n_envs,
+            hyperparams_path=args.conf_file,
+            env_kwargs={"optimizer": args.optimizer},
+            eval_every=args.eval_every,
+            resume=args.resume,
+            max_wall_s=None if args.max_minutes is None else 60.0 * args.max_minutes,
+        )
+    except KeyboardInterrupt as err:  # SIGINT/SIGTERM: train_ppo saved a checkpoint first
+        from pathlib import Path
+
+        from cenas_gym.rl.train import latest_checkpoint
+
+        ckpt = latest_checkpoint(Path(args.out) / "checkpoints")
+        saved = f"saved {ckpt} and its observation stats" if ckpt else "no checkpoint saved yet"
+        raise Stopped(err, f"interrupted: {saved}; resume with: {_resume_command()}") from None
     print(f"saved {path}")
     return 0
 
@@ -716,8 +780,14 @@ def _message(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
+_ARGV: list[str] = []  # the arguments main() is running, for the resume hint
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 user error)."""
+    """Run the command line; returns the exit status (0 ok, 2 user error, 128 + N after
+    signal N: 130 for SIGINT, 143 for SIGTERM)."""
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -729,6 +799,12 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("cenas_gym").setLevel(logging.INFO)
     try:
         return int(args.func(args))
+    except Stopped as stop:
+        print(f"{PROG}: {stop}", file=sys.stderr)
+        return stop.exit_status
+    except KeyboardInterrupt as err:  # outside the long loops: nothing to save
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return int(getattr(err, "exit_status", 130))
     except (CLIError, ValueError, KeyError, OSError) as err:  # TraceError is a ValueError
         log.debug("user error", exc_info=True)
         print(f"{PROG}: error: {_message(err)}", file=sys.stderr)

@@ -9,7 +9,9 @@ the simulator's fast path (:func:`~cenas_gym.play.run_policy`) and returns one f
 come back in spec order whatever the backend, so the same grid gives the same table.
 :func:`summarize` writes the markdown report (means and 95 % t-intervals, paired differences
 against the CE-NAS heuristic on the same trace, window and seed), :func:`plot_all` the PNGs,
-and :func:`compare` does all of it into a folder::
+and :func:`compare` does all of it into a folder, storing each run the moment it finishes
+(:mod:`cenas_gym.runstore`: ``resume=True`` continues an interrupted grid, with the same
+final bytes)::
 
     from cenas_gym.compare import DEFAULT_GRID, compare
     results = compare(DEFAULT_GRID, "cenas-compare", jobs=2, backend="process")
@@ -20,11 +22,12 @@ the table's true Pareto front (1.0 = the best front that exists).
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -203,61 +206,114 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ backends
+#: Called with (position in the spec list, row) the moment each run finishes.
+OnResult = Callable[[int, dict], None]
+
+#: Test hook: when set to a folder, the first run whose marker file ``<folder>/<index>`` is
+#: missing creates it and kills its own process (``os._exit``), as a crashed worker would;
+#: the retried run finds the marker and runs normally.
+CRASH_ONCE_ENV = "CENAS_GYM_TEST_CRASH_ONCE"
+
+#: Retries of a Ray task whose worker process died (killed, out of memory, node lost). A
+#: Python exception inside run_one is not retried: the same spec would raise it again.
+RAY_MAX_RETRIES = 3
+
+
+def _crash_once_for_tests(spec: RunSpec) -> None:
+    folder = os.environ.get(CRASH_ONCE_ENV)
+    if folder:
+        marker = Path(folder) / str(spec.index)
+        if not marker.exists():
+            marker.touch()
+            os._exit(70)
+
+
+def _run_one_remote(spec: RunSpec) -> dict[str, Any]:
+    """:func:`run_one` as the worker backends call it (with the test crash hook)."""
+    _crash_once_for_tests(spec)
+    return run_one(spec)
+
+
 def _progress(total: int, enabled: bool, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, disable=not enabled, desc=desc, unit="run", file=sys.stderr)
 
 
-def _serial(specs: list[RunSpec], progress: bool) -> list[dict]:
-    out = []
+def _serial(specs: list[RunSpec], progress: bool, on_result: OnResult) -> None:
     with _progress(len(specs), progress, "compare") as bar:
-        for spec in specs:
-            out.append(run_one(spec))
+        for i, spec in enumerate(specs):
+            on_result(i, run_one(spec))
             bar.update(1)
-    return out
 
 
-def _process(specs: list[RunSpec], jobs: int, progress: bool) -> list[dict]:
+def _stop_pool(pool: Any) -> None:
+    """Cancel what has not started and end the workers now (SIGTERM, then SIGKILL after 5 s)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=1.0)
+
+
+def _process(specs: list[RunSpec], jobs: int, progress: bool, on_result: OnResult) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from cenas_gym.interrupts import ignore_sigint
 
     # Workers start from a clean server process, not a fork of this one: a parent that has
     # loaded torch (a PPO policy checked or played here) deadlocks forked children.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    out: list[dict | None] = [None] * len(specs)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method)) as pool, _progress(len(specs), progress, f"compare x{jobs}") as bar:
-        futures = {pool.submit(run_one, spec): i for i, spec in enumerate(specs)}
-        for fut in as_completed(futures):
-            out[futures[fut]] = fut.result()
-            bar.update(1)
-    return out  # type: ignore[return-value]
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
+                               initializer=ignore_sigint)
+    try:
+        with _progress(len(specs), progress, f"compare x{jobs}") as bar:
+            futures = {pool.submit(_run_one_remote, spec): i for i, spec in enumerate(specs)}
+            for fut in as_completed(futures):
+                on_result(futures[fut], fut.result())
+                bar.update(1)
+    except BaseException:  # interrupted, a worker died, a run failed: keep nothing running
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
-def _ray(specs: list[RunSpec], address: str | None, progress: bool) -> list[dict]:
+def _ray(specs: list[RunSpec], address: str | None, progress: bool, on_result: OnResult) -> None:
     try:
         import ray
     except ImportError:
         raise ImportError(
             "the Ray backend needs Ray: pip install cenas-gym[ray]  (or: pip install 'ray>=2.9')"
         ) from None
+    from cenas_gym.interrupts import interruptible
+
     started = False
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
         started = True
+    pending: list = []
     try:
-        remote = ray.remote(run_one)
-        refs = [remote.remote(spec) for spec in specs]
-        position = {ref: i for i, ref in enumerate(refs)}
-        out: list[dict | None] = [None] * len(specs)
-        pending = list(refs)
-        with _progress(len(specs), progress, "compare (ray)") as bar:
-            while pending:
-                done, pending = ray.wait(pending, num_returns=1)
-                for ref in done:
-                    out[position[ref]] = ray.get(ref)
-                    bar.update(1)
-        return out  # type: ignore[return-value]
+        with interruptible():  # after ray.init, which installs handlers of its own
+            remote = ray.remote(max_retries=RAY_MAX_RETRIES, retry_exceptions=False)(_run_one_remote)
+            refs = [remote.remote(spec) for spec in specs]
+            position = {ref: i for i, ref in enumerate(refs)}
+            pending = list(refs)
+            with _progress(len(specs), progress, "compare (ray)") as bar:
+                while pending:
+                    done, pending = ray.wait(pending, num_returns=1)
+                    for ref in done:
+                        on_result(position[ref], ray.get(ref))
+                        bar.update(1)
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
     finally:
         if started:
             ray.shutdown()
@@ -269,31 +325,56 @@ def run_grid(
     backend: str = "serial",
     address: str | None = None,
     progress: bool = True,
+    on_result: OnResult | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Run every spec of ``grid``; returns (one row per run, in spec order; the per-step
     trajectories, aligned with the rows).
 
     ``backend``: ``"serial"``, ``"process"`` (a pool of ``jobs`` processes) or ``"ray"``
     (``ray.init(address=address)``, local when ``address`` is None, unless Ray is already
-    initialised). Rows are identical whatever the backend.
+    initialised; a task whose worker dies is retried up to :data:`RAY_MAX_RETRIES` times).
+    Rows are identical whatever the backend. ``on_result(position, row)`` is called the
+    moment each run finishes (in completion order), e.g. to store it
+    (:class:`~cenas_gym.runstore.RunStore`).
+
+    SIGINT and SIGTERM raise :class:`~cenas_gym.interrupts.Interrupted` (a
+    KeyboardInterrupt): runs not started are cancelled and the workers stopped first.
     """
+    from cenas_gym.interrupts import interruptible
+
     specs = grid.runs() if isinstance(grid, Grid) else list(grid)
-    if backend == "serial" or (backend == "process" and jobs <= 1):
-        rows = _serial(specs, progress)
-    elif backend == "process":
-        rows = _process(specs, jobs, progress)
-    elif backend == "ray":
-        rows = _ray(specs, address, progress)
-    else:
-        raise ValueError(f"unknown backend {backend!r}; choose serial, process or ray")
+    rows: list[dict | None] = [None] * len(specs)
+
+    def collect(i: int, row: dict) -> None:
+        if on_result is not None:
+            on_result(i, row)
+        rows[i] = row
+
+    with interruptible():
+        if backend == "serial" or (backend == "process" and jobs <= 1):
+            _serial(specs, progress, collect)
+        elif backend == "process":
+            _process(specs, jobs, progress, collect)
+        elif backend == "ray":
+            _ray(specs, address, progress, collect)
+        else:
+            raise ValueError(f"unknown backend {backend!r}; choose serial, process or ray")
+    return frames_of(rows)  # type: ignore[arg-type]
+
+
+def frames_of(rows: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """(table, trajectories) of rows as :func:`run_one` returns them."""
     trajectories = []
+    flat = []
     for row in rows:
-        traj = row.pop("trajectory")
+        row = dict(row)
+        traj = dict(row.pop("trajectory"))
         init = {k: traj.pop(k) for k in ("init_hv_normalized", "init_carbon_g", "step_h")}
         frame = pd.DataFrame(traj)
         frame.attrs.update(init)
         trajectories.append(frame)
-    return pd.DataFrame(rows), trajectories
+        flat.append(row)
+    return pd.DataFrame(flat), trajectories
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -561,13 +642,31 @@ def compare(
     address: str | None = None,
     progress: bool = True,
     plots: bool = True,
+    resume: bool = False,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Run ``grid`` and write ``results.csv`` (one row per run; no timestamps, so the same
-    grid gives the same bytes), ``summary.md`` and the PNGs into ``outdir``."""
+    grid gives the same bytes), ``summary.md`` and the PNGs into ``outdir``.
+
+    Each run is stored the moment it finishes (``runs.jsonl``, ``results.partial.csv``; see
+    :mod:`cenas_gym.runstore`), so an interrupted grid loses only the runs in flight.
+    ``resume``: keep the finished runs of this same grid in ``outdir`` and run the rest; the
+    final ``results.csv`` is byte-identical to an uninterrupted run's. A folder holding
+    results (of this grid without ``resume``, or of another grid) raises
+    :class:`~cenas_gym.runstore.FolderInUse` unless ``force``, which discards them.
+    """
+    from cenas_gym.runstore import RunStore
+
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    results, trajectories = run_grid(grid, jobs=jobs, backend=backend, address=address, progress=progress)
+    specs = grid.runs()
+    store = RunStore.open(outdir, grid, specs, resume=resume, force=force)
+    todo = store.pending()
+    if todo:
+        run_grid([specs[i] for i in todo], jobs=jobs, backend=backend, address=address, progress=progress,
+                 on_result=lambda j, row: store.add(todo[j], row))
+    results, trajectories = frames_of(store.rows())
     results.to_csv(outdir / "results.csv", index=False, lineterminator="\n")
+    store.finish()
     (outdir / "summary.md").write_text(summarize(results) + "\n", encoding="utf-8")
     if plots:
         plot_all(results, trajectories, outdir)

@@ -12,8 +12,10 @@ candidate cells lie. Three things make that cheap without changing a single deci
 
 - :func:`fit_svm` calls the libsvm solver that scikit-learn's ``SVC`` wraps, with exactly the
   arguments ``SVC.fit`` passes (scikit-learn's input validation costs more than the solve on
-  LaMOO's small node samples); if that private entry point is missing it falls back to
-  ``SVC``. Tests check both give the same support vectors and decisions.
+  LaMOO's small node samples); if that private entry point is missing (ImportError) or no
+  longer takes those arguments (TypeError, AttributeError) it falls back to the public
+  ``SVC(kernel="precomputed")`` on the same Gram matrix. Tests check both give the same
+  support vectors and decisions. pyproject.toml caps scikit-learn below 2 for this reason.
 - On one-hot cells every kernel is a function ``g(m)`` of the number ``m`` of edges on which
   two cells agree (``x.y = m``, ``|x|^2 = 6``), so :meth:`FittedSVM.decision` looks the kernel
   up in a 7-entry table instead of evaluating it. On ordinal cells a kernel is a function of
@@ -28,6 +30,7 @@ candidate cells lie. Three things make that cheap without changing a single deci
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -208,44 +211,63 @@ def fit_svm(
         gamma_value = 1.0 / x.shape[1]
     else:
         gamma_value = float(gamma)
-    if _libsvm is not None:
-        # The Gram matrix from the kernel table equals libsvm's own kernel values bit for bit
-        # (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel.
-        if encoding == "onehot":
-            gram = kernel_of_matches(kernel, gamma_value, 0.0, degree, ops.shape[1])[(x @ x.T).astype(np.intp)]
-        else:
-            codes = ops.astype(np.float64)
-            pair = codes @ codes.T  # a.b, exact
-            if kernel == "rbf":
-                square = np.diag(pair)
-                pair = square[:, None] + square[None, :] - 2.0 * pair
-            gram = ordinal_kernel_table(kernel, gamma_value, 0.0, degree, ops.shape[1])[pair.astype(np.intp)]
-        _libsvm.set_verbosity_wrap(0)  # libsvm's print switch is global; SVC.fit sets it too
-        support, _, _, dual, intercept, *_ = _libsvm.fit(
-            gram,
-            y,
-            svm_type=0,
-            sample_weight=np.empty(0),
-            class_weight=np.empty(0),
-            kernel="precomputed",
-            C=C,
-            nu=0.0,
-            probability=0,
-            degree=degree,
-            shrinking=1,
-            tol=1e-3,
-            cache_size=200,
-            coef0=0.0,
-            gamma=gamma_value,
-            epsilon=0.0,
-            max_iter=-1,
-            random_seed=0,
-        )
-        # SVC flips both signs for two classes so that decision > 0 means classes_[1]
-        dual_coef, intercept_value = -dual[0], -float(intercept[0])
-    else:  # pragma: no cover
-        from sklearn.svm import SVC
-
-        svc = SVC(kernel=kernel, degree=degree, gamma=gamma, C=C).fit(x, y.astype(np.int64))
-        support, dual_coef, intercept_value = svc.support_, svc.dual_coef_[0], float(svc.intercept_[0])
+    # The Gram matrix from the kernel table equals libsvm's own kernel values bit for bit
+    # (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel.
+    if encoding == "onehot":
+        gram = kernel_of_matches(kernel, gamma_value, 0.0, degree, ops.shape[1])[(x @ x.T).astype(np.intp)]
+    else:
+        codes = ops.astype(np.float64)
+        pair = codes @ codes.T  # a.b, exact
+        if kernel == "rbf":
+            square = np.diag(pair)
+            pair = square[:, None] + square[None, :] - 2.0 * pair
+        gram = ordinal_kernel_table(kernel, gamma_value, 0.0, degree, ops.shape[1])[pair.astype(np.intp)]
+    support, dual_coef, intercept_value = _fit_precomputed(gram, y, C)
     return FittedSVM(kernel, degree, gamma_value, 0.0, ops[support], np.asarray(dual_coef), intercept_value, encoding)
+
+
+def _fit_precomputed(gram: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(support indices, dual coefficients, intercept) of a C-SVC on a precomputed Gram
+    matrix, in SVC's sign convention: libsvm's private entry point when it takes the
+    arguments we pass, else the public ``SVC(kernel="precomputed")`` (same solver, same
+    numbers, more input checking)."""
+    global _libsvm
+    if _libsvm is not None:
+        try:
+            return _fit_libsvm(gram, y, C)
+        except (TypeError, AttributeError) as err:  # the private API changed: use the public one
+            warnings.warn(f"sklearn.svm._libsvm.fit no longer takes our arguments ({err}); "
+                          "using SVC(kernel='precomputed') from now on", RuntimeWarning, stacklevel=3)
+            _libsvm = None
+    from sklearn.svm import SVC
+
+    svc = SVC(kernel="precomputed", C=C).fit(gram, y.astype(np.int64))
+    return svc.support_, svc.dual_coef_[0], float(svc.intercept_[0])
+
+
+def _fit_libsvm(gram: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """What ``SVC(kernel="precomputed", C=C).fit(gram, y)`` does, without its input checks.
+    The keyword arguments are exactly those SVC.fit passes (scikit-learn 1.3 to 1.x)."""
+    _libsvm.set_verbosity_wrap(0)  # libsvm's print switch is global; SVC.fit sets it too
+    support, _, _, dual, intercept, *_ = _libsvm.fit(
+        gram,
+        y,
+        svm_type=0,
+        sample_weight=np.empty(0),
+        class_weight=np.empty(0),
+        kernel="precomputed",
+        C=C,
+        nu=0.0,
+        probability=0,
+        degree=3,  # unused with a precomputed kernel
+        shrinking=1,
+        tol=1e-3,
+        cache_size=200,
+        coef0=0.0,
+        gamma=1.0,  # unused with a precomputed kernel
+        epsilon=0.0,
+        max_iter=-1,
+        random_seed=0,
+    )
+    # SVC flips both signs for two classes so that decision > 0 means classes_[1]
+    return support, -dual[0], -float(intercept[0])

@@ -13,13 +13,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cenas_gym"
 
 #: Lowest first. A new module must be given a layer here (the test fails until it is).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("data", ("carbon", "nasbench", "forecast", "stats", "data.build_nb201")),
+    ("data", ("carbon", "nasbench", "forecast", "stats", "data.build_nb201", "interrupts")),
     ("sim", ("accounting", "candidates", "pareto", "svm", "lamoo", "optimizers", "simulator", "tasks")),
     ("env", ("episodes", "observation", "rewards", "env", "render", "geo", "geo_env")),
     ("policies", ("policies", "a3c", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
     ("play", ("play",)),
     ("train", ("rl.callbacks", "rl.train")),
-    ("compare", ("compare", "geo_compare")),
+    ("compare", ("runstore", "compare", "geo_compare")),
     ("evaluate", ("rl.evaluate",)),
     ("cli", ("cli", "geo_cli")),
 ]

@@ -245,3 +245,64 @@ def test_build_is_deterministic(tmp_path):
     assert len([b for b in built if b.endswith(".csv.gz")]) == 23
     for name in built:
         assert (out / name).read_bytes() == (shipped / name).read_bytes(), name
+
+
+# ---------------------------------------------------------------- sub-hourly files
+def _write(path, times, values):
+    pd.DataFrame({"timestamp": times, "value": values}).to_csv(path, index=False)
+    return path
+
+
+def test_quarter_hours_become_hourly_means(tmp_path, caplog):
+    times = pd.date_range("2021-01-01T00:00Z", periods=12, freq="15min").strftime("%Y-%m-%dT%H:%M:%SZ")
+    values = [100, 200, 300, 400, 10, 10, 10, 50, 0, 0, 0, 4]
+    with caplog.at_level("INFO", logger="cenas_gym.carbon"):
+        tr = CarbonTrace.from_csv(_write(tmp_path / "q.csv", times, values))
+    assert tr.step_s == 3600 and list(tr.values_g_per_kwh) == [250.0, 20.0, 1.0]
+    assert list(tr.times) == list(pd.date_range("2021-01-01T00:00Z", periods=3, freq="h"))
+    assert tr.notes == ("aggregated 12 values of 15-minute steps to 3 hourly means",)
+    assert "hourly means" in caplog.text
+
+
+def test_partial_first_and_last_hours_are_dropped_and_reported(tmp_path):
+    # 5-minute steps from 00:30 to 03:10: 00:30-00:55 (6 of 12) and 03:00-03:10 (3 of 12) are partial
+    times = pd.date_range("2021-06-01T00:30Z", "2021-06-01T03:10Z", freq="5min")
+    values = np.arange(len(times), dtype=float)
+    tr = CarbonTrace.from_csv(_write(tmp_path / "five.csv", times.strftime("%Y-%m-%d %H:%M"), values))
+    assert list(tr.times) == list(pd.date_range("2021-06-01T01:00Z", periods=2, freq="h"))
+    assert list(tr.values_g_per_kwh) == [values[6:18].mean(), values[18:30].mean()] == [11.5, 23.5]
+    assert tr.notes == (
+        "aggregated 33 values of 5-minute steps to 2 hourly means; dropped the partial first hour "
+        "2021-06-01T00:00:00Z (6 of 12 values) and the partial last hour 2021-06-01T03:00:00Z (3 of 12 values)",
+    )
+    assert tr.window("2021-06-01T01:00Z", 1).notes == tr.notes
+
+
+def test_sub_hourly_files_still_fail_on_bad_rows(tmp_path):
+    times = list(pd.date_range("2021-01-01T00:00Z", periods=12, freq="15min").strftime("%Y-%m-%dT%H:%M:%SZ"))
+    values = ["100"] * 12
+    values[5] = "-3"
+    with pytest.raises(TraceError, match=r"line 7, column 'value': negative intensity -3"):
+        CarbonTrace.from_csv(_write(tmp_path / "neg.csv", times, values))
+    gap = times[:6] + times[7:]
+    with pytest.raises(TraceError, match=r"line 8, column 'timestamp': gap: 1 missing step\(s\) of 900 s"):
+        CarbonTrace.from_csv(_write(tmp_path / "gap.csv", gap, ["100"] * 11))
+    odd = pd.date_range("2021-01-01T00:00Z", periods=20, freq="7min").strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(TraceError, match="step of 420 s does not divide an hour"):
+        CarbonTrace.from_csv(_write(tmp_path / "seven.csv", odd, ["100"] * 20))
+    skew = pd.date_range("2021-01-01T00:07Z", periods=20, freq="15min").strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(TraceError, match="not aligned to the hour"):
+        CarbonTrace.from_csv(_write(tmp_path / "skew.csv", skew, ["100"] * 20))
+    short = pd.date_range("2021-01-01T00:30Z", periods=6, freq="15min").strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(TraceError, match=r"too short: 1 whole hour\(s\)"):
+        CarbonTrace.from_csv(_write(tmp_path / "short.csv", short, ["100"] * 6))
+
+
+def test_sub_hourly_gaps_filled_then_aggregated(tmp_path):
+    times = list(pd.date_range("2021-01-01T00:00Z", periods=8, freq="15min").strftime("%Y-%m-%dT%H:%M:%SZ"))
+    values = [100.0, 200.0, 300.0, 400.0, 100.0, 100.0, 100.0, 100.0]
+    del times[2], values[2]  # 00:30 missing: interpolated to 300
+    tr = CarbonTrace.from_csv(_write(tmp_path / "g.csv", times, values), fill_gaps=True)
+    assert list(tr.values_g_per_kwh) == [250.0, 100.0]
+    assert tr.filled == (pd.Timestamp("2021-01-01T00:00Z"),)
+    assert tr.notes[0].endswith("1 hour(s) hold filled values")

@@ -228,3 +228,21 @@ def test_console_script_help() -> None:
     assert proc.returncode == 0, proc.stderr
     for word in ("traces", "space", "run", "--verbose"):
         assert word in proc.stdout
+
+
+def test_sub_hourly_trace_file_is_aggregated_and_the_cli_says_so(tmp_path, capsys):
+    path = tmp_path / "q15.csv"
+    times = [f"2021-06-01T{h:02d}:{m:02d}:00Z" for h in range(0, 13) for m in (0, 15, 30, 45)][2:-1]
+    path.write_text("timestamp,value\n" + "".join(f"{t},{100 + i}\n" for i, t in enumerate(times)))
+    assert main(["traces", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "covers      2021-06-01T01:00:00Z .. 2021-06-01T11:00:00Z (step 3600 s, 11 h)" in out
+    note = ("aggregated 49 values of 15-minute steps to 11 hourly means; dropped the partial first hour "
+            "2021-06-01T00:00:00Z (2 of 4 values) and the partial last hour 2021-06-01T12:00:00Z (3 of 4 values)")
+    assert f"note        {note}" in out
+    info = _json(capsys, ["traces", "show", str(path), "--json"])
+    assert info["notes"] == [note] and info["stats"]["hours"] == 11
+    assert main(SHORT_RUN[:-1] + ["4", "--trace-file", str(path), "--start", "2021-06-01T02:00Z"]) == 0
+    captured = capsys.readouterr()
+    assert f"cenas-gym: note: {path}: {note}" in captured.err
+    assert "from 2021-06-01T02:00:00Z for 4 h" in captured.out

@@ -74,3 +74,39 @@ def test_ordinal_fit_and_decisions_equal_sklearn_on_the_authors_features(ops, ke
 def test_unknown_encoding_is_refused(ops):
     with pytest.raises(ValueError, match="encoding"):
         fit_svm(ops[:20], np.arange(20) % 2, encoding="binary")
+
+
+class _ChangedLibsvm:
+    """A future scikit-learn whose private libsvm takes other arguments."""
+
+    @staticmethod
+    def set_verbosity_wrap(level):
+        pass
+
+    @staticmethod
+    def fit(*args, **kwargs):
+        raise TypeError("fit() got an unexpected keyword argument 'svm_type'")
+
+
+@pytest.mark.parametrize("encoding", ["onehot", "ordinal"])
+@pytest.mark.parametrize("kernel", ["poly", "rbf"])
+def test_public_svc_fallback_gives_the_same_fit(ops, kernel, encoding, monkeypatch):
+    import cenas_gym.svm as svm
+
+    assert svm._libsvm is not None  # the fast path is what LaMOO normally runs
+    rng = np.random.default_rng(3)
+    train = rng.choice(len(ops), size=150, replace=False)
+    labels = rng.integers(0, 2, size=train.size)
+    fast = fit_svm(ops[train], labels, kernel=kernel, encoding=encoding)
+    for broken in (_ChangedLibsvm, None):  # signature changed (TypeError); module gone (ImportError)
+        monkeypatch.setattr(svm, "_libsvm", broken)
+        if broken is None:
+            slow = fit_svm(ops[train], labels, kernel=kernel, encoding=encoding)
+        else:
+            with pytest.warns(RuntimeWarning, match="SVC\\(kernel='precomputed'\\)"):
+                slow = fit_svm(ops[train], labels, kernel=kernel, encoding=encoding)
+            assert svm._libsvm is None  # warned once, then the public route
+        np.testing.assert_array_equal(slow.sv_ops, fast.sv_ops)
+        np.testing.assert_array_equal(slow.dual_coef, fast.dual_coef)
+        assert slow.intercept == fast.intercept
+        np.testing.assert_array_equal(slow.decision(ops), fast.decision(ops))

@@ -102,3 +102,17 @@ class TqdmProgress(BaseCallback):
 
     def _on_training_end(self) -> None:
         self.bar.close()
+
+
+class StopOnSignal(BaseCallback):
+    """End training at the next env step once a :class:`~cenas_gym.interrupts.StopFlag` is set."""
+
+    def __init__(self, flag: Any) -> None:
+        super().__init__()
+        self.flag = flag
+
+    def _on_step(self) -> bool:
+        if self.flag.signum is not None:
+            print(f"[interrupted at {self.num_timesteps} timesteps: saving]", flush=True)
+            return False
+        return True

@@ -5,6 +5,9 @@
 2. :func:`load_or_create_model`: a fresh PPO, or the latest checkpoint on ``resume``;
 3. :func:`make_callbacks`: episode metrics, checkpoints, held-out checks, wall-clock limit;
 4. ``model.learn``; then :func:`save_agent` writes ``ppo_cenas.zip`` + ``.obs_norm.npz``.
+   SIGINT/SIGTERM stop learning after the current env step; the agent, its observation
+   stats and a checkpoint are saved as at the end, then :class:`~cenas_gym.interrupts.Interrupted`
+   is raised (``resume=True`` continues from the checkpoint).
 
 Stable-Baselines3, PyTorch and PyYAML are needed here (``pip install cenas-gym[rl]``).
 """
@@ -46,6 +49,10 @@ def training_envs(traces: list[str], env_kwargs: dict[str, Any], n_envs: int, se
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
 
     def env_fn():
+        if mp.parent_process() is not None:  # a SubprocVecEnv worker: Ctrl-C is for the parent
+            from cenas_gym.interrupts import ignore_sigint
+
+            ignore_sigint()
         return make_env(traces, env_kwargs)
 
     vec_cls, vec_kwargs = DummyVecEnv, None
@@ -175,6 +182,10 @@ def train_ppo(
         hyperparams_overrides: replace entries of the file (e.g. ``{"n_steps": 64}``).
         verbose: SB3 verbosity.
 
+    SIGINT/SIGTERM during training: stop after the current env step, save the model, its
+    observation stats and a checkpoint as at the end, then raise
+    :class:`~cenas_gym.interrupts.Interrupted` (``resume=True`` continues from there).
+
     Returns:
         the path of the saved model zip.
     """
@@ -196,19 +207,29 @@ def train_ppo(
         raise ValueError(f"traces {sorted(overlap)} are both trained on and held out")
 
     # -- envs, model, callbacks
+    if resume and latest_checkpoint(out_dir / "checkpoints") is None:  # before any env worker starts
+        raise FileNotFoundError(f"resume: no checkpoint ppo_<N>_steps.zip in {out_dir / 'checkpoints'}")
     venv = training_envs(trace_list, kwargs, n_envs, seed, hp)
     model, latest = load_or_create_model(venv, hp, out_dir, seed, resume, verbose)
     callbacks, sb3_bar = make_callbacks(out_dir, n_envs, kwargs, held_out, eval_seeds, eval_windows, eval_every,
                                         checkpoint_every, max_wall_s, progress_bar)
 
-    # -- learn and save
+    # -- learn (SIGINT/SIGTERM: stop after the current env step) and save
+    from cenas_gym.interrupts import Interrupted, StopFlag
+    from cenas_gym.rl.callbacks import StopOnSignal
+
+    stop = StopFlag()
+    callbacks.append(StopOnSignal(stop))
     started = time.monotonic()
-    model.learn(total_timesteps=total, callback=CallbackList(callbacks), progress_bar=sb3_bar,
-                reset_num_timesteps=latest is None, tb_log_name="PPO")
+    with stop:
+        model.learn(total_timesteps=total, callback=CallbackList(callbacks), progress_bar=sb3_bar,
+                    reset_num_timesteps=latest is None, tb_log_name="PPO")
     wall = time.monotonic() - started
     meta = {"traces": trace_list, "held_out": list(held_out), "env_kwargs": kwargs, "seed": seed, "n_envs": n_envs,
             "wall_s_this_run": round(wall, 1), "resumed_from": str(latest) if latest else None}
     model_path = save_agent(model, out_dir, meta)
     print(f"saved {model_path} after {model.num_timesteps} timesteps ({wall:.0f} s this run)", flush=True)
     venv.close()
+    if stop.signum is not None:
+        raise Interrupted(stop.signum)  # after saving: the caller learns that training was cut short
     return model_path
