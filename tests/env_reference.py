@@ -19,7 +19,7 @@ from cenas_gym.play import make_policy
 
 REFERENCE_FILE = Path(__file__).parent / "data" / "env_v0_reference.json"
 CASES = [  # (env kwargs, policy, seed)
-    ({"optimizer": "random", "budget_hours": 80, "start": "2021-07-02T06:00Z"}, "heuristic", 0),
+    ({"optimizer": "random", "budget_hours": 80, "start": "2021-07-02T06:00Z"}, "heuristic:window", 0),
     ({"optimizer": "lamoo", "budget_hours": 12, "reward": "cenas", "forecaster": "oracle"}, "random", 3),
     ({"optimizer": "random", "budget_hours": 24, "carbon_budget_g": 4000.0, "trace": "ES:2022"}, "vanilla", 1),
 ]
