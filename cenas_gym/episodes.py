@@ -117,6 +117,9 @@ def run_policy(
         return play_in_env(CENASEnv(trace=trace, start=start, **options), policy, seed)
     if trace.step_s != config.step_s:
         trace = trace.resample(config.step_s)
+    prepare = getattr(policy, "prepare", None)  # oracles that replay the run first (oracle:target)
+    if prepare is not None:
+        prepare(config, trace, seed, start, table)
     episode = new_episode(config, trace, np.random.default_rng(seed), start, 0, table)
     policy.reset(episode.context, episode.policy_rng)
     sim = episode.sim
