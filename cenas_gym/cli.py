@@ -6,11 +6,12 @@
     cenas-gym space [--json] [--cost COLUMN]
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
                   [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
-                  [--accounting cenas|default] [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
-    cenas-gym compare [--out DIR] [--preset default|paper|neurips] [--policies a,b] [--traces a,b]
+                  [--accounting cenas|default] [--task fixed-time|target|budget] [--target-regret R]
+                  [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
+    cenas-gym compare [--out DIR] [--preset default|paper|neurips|target|budget] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
-                      [--optimizer lamoo|random] [--accounting default|cenas] [--carbon-budget-kg X]
-                      [--jobs N] [--backend serial|process|ray] [--address ADDR]
+                      [--optimizer lamoo|random] [--accounting default|cenas] [--task T] [--target-regret R]
+                      [--carbon-budget-kg X] [--jobs N] [--backend serial|process|ray] [--address ADDR]
 
 Structure (for adding subcommands): every subcommand is registered by a small
 ``add_<name>(sub)`` function that takes the argparse subparsers object, adds its parser and
@@ -146,8 +147,10 @@ def add_sim_options(p: argparse.ArgumentParser) -> None:
                    help=f"first hour (UTC), e.g. {DEFAULT_START}; 'random' draws it from the seed. "
                         "Default: July 2, 06:00 UTC of the trace's first year (the trace's first "
                         "hour if that does not fit)")
-    p.add_argument("--hours", type=float, default=DEFAULT_HOURS, metavar="H",
-                   help=f"time budget in hours (default {DEFAULT_HOURS:g})")
+    p.add_argument("--hours", type=float, default=None, metavar="H",
+                   help="time budget (fixed-time) or time cap (target, budget) in hours "
+                        f"(default {DEFAULT_HOURS:g} for fixed-time, 160 for target and budget)")
+    add_task_options(p)
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lamoo", help="search algorithm (default lamoo)")
@@ -161,21 +164,52 @@ def add_sim_options(p: argparse.ArgumentParser) -> None:
                    help="cheap accuracy estimate used when sampling: oneshot (default), fewshot or acc12")
 
 
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    """``--task`` and ``--target-regret`` (``--hours`` and ``--carbon-budget-kg`` are the
+    task's other parameters)."""
+    from cenas_gym.tasks import DEFAULT_TARGET_REGRET, TASKS
+
+    p.add_argument("--task", choices=list(TASKS), default=None,
+                   help="fixed-time: a time budget; target: reach --target-regret within a --hours cap; budget: "
+                        "spend at most --carbon-budget-kg within a --hours cap. Default: target if --target-regret "
+                        "is given, budget if --carbon-budget-kg is, else fixed-time (compare: the preset's)")
+    p.add_argument("--target-regret", type=float, default=None, metavar="R",
+                   help=f"target task: HV regret to reach, 1 - HV/HV(true front) (default {DEFAULT_TARGET_REGRET:g})")
+
+
+def task_from_args(args: argparse.Namespace, base: Any = None):  # -> cenas_gym.tasks.Task
+    """The task of :func:`add_task_options`'s options; unset parameters come from ``base``
+    (a preset's task) when it is the same task, else from :func:`~cenas_gym.tasks.make_task`."""
+    from cenas_gym.tasks import make_task
+
+    name = args.task
+    if name is None:
+        if args.target_regret is not None:
+            name = "target"
+        elif args.carbon_budget_kg is not None:
+            name = "budget"
+        else:
+            name = base.name if base is not None else "fixed-time"
+    same = base is not None and base.name == name
+    hours = args.hours if args.hours is not None else (base.hours if same else None)
+    target = args.target_regret if args.target_regret is not None else (base.target_regret if same else None)
+    budget = args.carbon_budget_kg if args.carbon_budget_kg is not None else (base.carbon_budget_kg if same else None)
+    return make_task(name, hours=hours, target_regret=target, carbon_budget_kg=budget)
+
+
 def config_from_args(args: argparse.Namespace):  # -> SimConfig
-    """The :class:`SimConfig` of :func:`add_sim_options`'s options."""
+    """The :class:`SimConfig` of :func:`add_sim_options`'s options (task applied)."""
     from cenas_gym.pareto import Objectives
     from cenas_gym.simulator import SimConfig
 
-    budget = args.carbon_budget_kg
-    return SimConfig(
+    config = SimConfig(
         n_gpus=args.gpus,
-        budget_hours=args.hours,
-        carbon_budget_g=None if budget is None else budget * 1000.0,
         optimizer=args.optimizer,
         estimator=args.estimator,
         objectives=Objectives(cost=args.cost),
         accounting=args.accounting,
     )
+    return task_from_args(args).apply(config)
 
 
 def start_from_args(args: argparse.Namespace, trace: Any, hours: float) -> str | None:
@@ -398,6 +432,7 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Play ``--policy`` once; returns (finished Simulator, JSON-ready result)."""
     from cenas_gym.episodes import run_policy
     from cenas_gym.policies import make_policy
+    from cenas_gym.tasks import task_of
 
     try:
         policy = make_policy(args.policy)
@@ -423,8 +458,13 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "hardware_metric": config.objectives.cost,
         "estimator": config.estimator,
         "budget_hours": config.budget_hours,
-        "carbon_budget_kg": args.carbon_budget_kg,
-        "stopped_by": "carbon budget" if budget_g is not None and sim.cum_carbon_g >= budget_g else "time budget",
+        "carbon_budget_kg": None if budget_g is None else budget_g / 1000.0,
+        "task": task_of(config).name,
+        "stopped_by": (
+            "target" if sim.reached_target
+            else "carbon budget" if budget_g is not None and sim.cum_carbon_g >= budget_g
+            else "time budget"
+        ),
         "mean_intensity_g_per_kwh": float(sim.trace.values_g_per_kwh[: sim.t].mean()) if sim.t else None,
         **summary,
     }
@@ -447,7 +487,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.trajectory is not None:
         import pandas as pd
 
-        pd.DataFrame(sim.history).to_csv(args.trajectory, index=False)
+        import numpy as np
+
+        steps = pd.DataFrame(sim.history)
+        if len(steps):
+            steps["log10_regret"] = np.log10(steps["regret"])
+        steps.to_csv(args.trajectory, index=False)
         log.info("wrote %d steps to %s", len(sim.history), args.trajectory)
     if args.json:
         print_json(r)
@@ -462,7 +507,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"  carbon            {r['carbon_kg']:.3f} kg CO2eq (initial samples {r['init_carbon_kg']:.3f} kg), "
           f"mean intensity {r['mean_intensity_g_per_kwh']:.1f} g/kWh")
     print(f"  energy            {r['energy_kwh']:.2f} kWh")
-    print(f"  HV per kg         {per_kg}")
+    print(f"  HV regret         {r['final_regret']:.3g} (log10 {r['final_log10_regret']:.3f})")
+    if r["target_regret"] is not None:
+        if r["reached_target"]:
+            print(f"  target {r['target_regret']:g}      reached after {r['hours_to_target']:g} h and "
+                  f"{r['kg_to_target']:.3f} kg CO2eq")
+        else:
+            print(f"  target {r['target_regret']:g}      MISSED within {r['budget_hours']:g} h")
+    print(f"  HV per kg         {per_kg} (not a verdict: HV saturates, so it pays for stopping early)")
     print(f"  trained/screened  {r['n_trained']} / {r['n_screened']}")
     print(f"  GPU hours         train {r['train_gpu_h']:.1f}, sample {r['sample_gpu_h']:.1f}, "
           f"idle {r['idle_gpu_h']:.1f}")
@@ -488,9 +540,11 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     from cenas_gym.accounting import ACCOUNTING_PRESETS
     from cenas_gym.optimizers import OPTIMIZERS
 
-    p.add_argument("--preset", choices=("default", "paper", "neurips"), default="default",
-                   help="default: every policy, 3 windows, 5 seeds; paper: arXiv 2307.04131 "
-                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg")
+    p.add_argument("--preset", choices=("default", "paper", "neurips", "target", "budget"), default="default",
+                   help="default: every policy, 3 windows, 5 seeds (fixed-time 80 h); paper: arXiv 2307.04131 "
+                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
+                        "target: the default windows, target task, tuned baselines and oracle:target; "
+                        "budget: the default windows, budgets 10, 25, 50 kg")
     p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
     p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
     p.add_argument("--trace-file", metavar="PATH", action="append", default=None,
@@ -498,7 +552,9 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--windows", metavar="ISO,ISO", default=None,
                    help="window starts (UTC) applied to every trace; 'random' draws one from each seed")
     p.add_argument("--seeds", metavar="N|A-B", default=None, help="N (0..N-1), A-B (inclusive) or a comma list")
-    p.add_argument("--hours", type=float, default=None, metavar="H", help="time budget in hours")
+    p.add_argument("--hours", type=float, default=None, metavar="H",
+                   help="time budget (fixed-time) or time cap (target, budget) in hours")
+    add_task_options(p)
     p.add_argument("--gpus", type=int, default=None, metavar="N", help="GPUs in the pool")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help="search algorithm")
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=None, help="accounting preset")
@@ -533,19 +589,16 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
     if not traces:
         raise CLIError("no traces: give --traces or --trace-file")
     changes: dict[str, Any] = {}
-    if args.hours is not None:
-        changes["budget_hours"] = args.hours
+    task = task_from_args(args, grid.task)
     if args.gpus is not None:
         changes["n_gpus"] = args.gpus
     if args.optimizer is not None:
         changes["optimizer"] = args.optimizer
     if args.accounting is not None:
         changes["accounting"] = args.accounting
-    budgets = grid.carbon_budgets_kg
-    if args.carbon_budget_kg is not None:
-        changes["carbon_budget_g"] = args.carbon_budget_kg * 1000.0
-        budgets = ()
-    config = grid.config.with_(**changes)
+    # the budget axis belongs to the budget task; one --carbon-budget-kg replaces it
+    budgets = grid.carbon_budgets_kg if task.name == "budget" and args.carbon_budget_kg is None else ()
+    config = task.apply(grid.config.with_(**changes))
     if args.windows is not None:
         windows: Any = [None if w.lower() == "random" else w for w in _split(args.windows)]
     else:  # the preset's windows where it has them, else the `run` default start
@@ -557,7 +610,7 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
                 windows[trace] = (start_from_args(argparse.Namespace(start=None), load_trace(trace), config.budget_hours),)
     seeds = parse_seeds(args.seeds) if args.seeds is not None else grid.seeds
     return replace(grid, policies=policies, traces=traces, windows=windows, seeds=seeds, config=config,
-                   carbon_budgets_kg=budgets)
+                   carbon_budgets_kg=budgets, task=task)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
