@@ -934,9 +934,49 @@ NEURIPS_GRID = Grid(
     config=SimConfig(n_gpus=8, budget_hours=160.0, optimizer="lamoo", accounting="cenas"),
     carbon_budgets_kg=(25.0, 50.0, 75.0, 100.0),
     name="neurips",
+    task=make_task("budget", hours=160.0, carbon_budget_kg=25.0),
 )
 
-PRESETS: dict[str, Grid] = {"default": DEFAULT_GRID, "paper": PAPER_GRID, "neurips": NEURIPS_GRID}
+#: The best ``fixed:K`` and ``threshold:P`` per task, chosen on the PPO agent's training
+#: traces only by ``cenas-gym tune`` (benchmarks/results/tune-target, tune-budget: 5 traces
+#: x 4 random windows, LaMOO, default accounting).
+TUNED_TARGET = ("FIXED_T", "THRESH_T")
+TUNED_BUDGET = ("FIXED_B", "THRESH_B")
+
+#: The default grid's traces and windows on the target task (regret <= 0.002 within 160 h,
+#: 5 seeds): every default policy, the tuned baselines and the timing-headroom estimate
+#: ``oracle:target``.
+TARGET_GRID = Grid(
+    policies=_default_policies() + TUNED_TARGET + ("oracle:target",),
+    traces=DEFAULT_GRID.traces,
+    windows=DEFAULT_GRID.windows,
+    seeds=range(5),
+    config=SimConfig(n_gpus=8, optimizer="lamoo"),
+    name="target",
+    task=make_task("target"),
+)
+
+#: The default grid's traces and windows under carbon budgets of 10, 25 and 50 kg CO2eq
+#: (NeurIPS-style, default accounting: 8 GPUs training emit about 0.6-0.9 kg per hour on
+#: these windows) within 160 h, 5 seeds; score: final log10 regret.
+BUDGET_GRID = Grid(
+    policies=_default_policies() + TUNED_BUDGET,
+    traces=DEFAULT_GRID.traces,
+    windows=DEFAULT_GRID.windows,
+    seeds=range(5),
+    config=SimConfig(n_gpus=8, optimizer="lamoo"),
+    carbon_budgets_kg=(10.0, 25.0, 50.0),
+    name="budget",
+    task=make_task("budget", carbon_budget_kg=25.0),
+)
+
+PRESETS: dict[str, Grid] = {
+    "default": DEFAULT_GRID,
+    "paper": PAPER_GRID,
+    "neurips": NEURIPS_GRID,
+    "target": TARGET_GRID,
+    "budget": BUDGET_GRID,
+}
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
