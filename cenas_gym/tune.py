@@ -10,9 +10,10 @@ the seed) with LaMOO, scores each candidate and names the best of each family::
 
 Scores (lower is better):
 
-- ``target``: mean over runs of the kg CO2eq to reach the target, a run that misses it
-  counted at the kg it emitted by the time cap (a lower bound on what it would need: a
-  miss is never cheaper than it was). The attainment rate is reported alongside.
+- ``target``: first the attainment rate (share of runs that reached the target, higher is
+  better: a baseline that misses is no baseline), then the mean over runs of the kg CO2eq
+  to reach the target, a run that misses it counted at the kg it emitted by the time cap
+  (a lower bound on what it would need).
 - ``budget``: mean final log10 regret under the carbon budget.
 
 ``fixed-time`` has two objectives (kg and regret) and no single score: not tuned.
@@ -40,7 +41,8 @@ REFERENCE = "heuristic"  # played with the candidates for reference, never a win
 
 def score(results: pd.DataFrame, task: Task) -> pd.DataFrame:
     """One row per policy: runs, attainment (target), mean kg, mean final log10 regret and
-    the task's ``score`` (lower is better), sorted by score then name."""
+    the task's ``score`` (lower is better), best first: sorted by attainment (target task,
+    descending), then score, then name."""
     if task.name == "fixed-time":
         raise ValueError("tune: the fixed-time task has two objectives (kg, regret) and no single score; "
                          "tune for --task target or --task budget")
@@ -61,7 +63,11 @@ def score(results: pd.DataFrame, task: Task) -> pd.DataFrame:
         else:
             row["score"] = row["mean_final_log10_regret"]
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["score", "policy"], kind="stable").reset_index(drop=True)
+    frame = pd.DataFrame(rows)
+    if task.name == "target":
+        frame["_miss"] = -frame["attainment"]
+        return frame.sort_values(["_miss", "score", "policy"], kind="stable").drop(columns="_miss").reset_index(drop=True)
+    return frame.sort_values(["score", "policy"], kind="stable").reset_index(drop=True)
 
 
 def winners(scores: pd.DataFrame) -> dict[str, str]:
@@ -70,7 +76,7 @@ def winners(scores: pd.DataFrame) -> dict[str, str]:
     for family in ("fixed", "threshold"):
         mine = scores[scores["policy"].str.startswith(family + ":")]
         if not mine.empty:
-            out[family] = str(mine.iloc[0]["policy"])  # sorted by score, then name
+            out[family] = str(mine.iloc[0]["policy"])  # best first
     return out
 
 
@@ -110,7 +116,8 @@ def write_report(outdir: str | Path, task: Task, scores: pd.DataFrame, best: dic
     payload = {"command": command, "settings": settings, "winners": best,
                "scores": json.loads(scores.to_json(orient="records"))}
     (outdir / "tune.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    what = ("mean kg CO2eq to target, a miss counted at the kg emitted by the cap" if task.name == "target"
+    what = ("highest attainment first, then mean kg CO2eq to target with a miss counted at the kg emitted "
+            "by the cap" if task.name == "target"
             else "mean final log10 regret")
     cols = [c for c in ("policy", "runs", "reached", "attainment", "score", "mean_kg", "mean_final_log10_regret")
             if c in scores]
