@@ -943,7 +943,7 @@ NEURIPS_GRID = Grid(
 #: The best ``fixed:K`` and ``threshold:P`` per task, chosen on the PPO agent's training
 #: traces only by ``cenas-gym tune`` (benchmarks/results/tune-target, tune-budget: 5 traces
 #: x 4 random windows, LaMOO, default accounting).
-TUNED_TARGET = ("FIXED_T", "THRESH_T")
+TUNED_TARGET = ("fixed:5", "threshold:60")
 TUNED_BUDGET = ("FIXED_B", "THRESH_B")
 
 #: The default grid's traces and windows on the target task (regret <= 0.002 within 160 h,
