@@ -544,7 +544,7 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
                    help="default: every policy, 3 windows, 5 seeds (fixed-time 80 h); paper: arXiv 2307.04131 "
                         "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
                         "target: the default windows, target task, tuned baselines and oracle:target; "
-                        "budget: the default windows, budgets 10, 25, 50 kg")
+                        "budget: the default windows, budgets 10 and 25 kg")
     p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
     p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
     p.add_argument("--trace-file", metavar="PATH", action="append", default=None,

@@ -107,7 +107,7 @@ def test_compare_presets_keep_their_tasks():
 
     assert grid("--preset", "paper").task.name == "fixed-time" and grid("--preset", "paper").config.budget_hours == 80
     g = grid("--preset", "budget")
-    assert g.task.name == "budget" and g.carbon_budgets_kg == (10.0, 25.0, 50.0)
+    assert g.task.name == "budget" and g.carbon_budgets_kg == (10.0, 25.0)
     g = grid("--preset", "budget", "--carbon-budget-kg", "5")
     assert g.carbon_budgets_kg == () and g.config.carbon_budget_g == 5000.0
     g = grid("--preset", "neurips", "--task", "target")
