@@ -944,6 +944,10 @@ NEURIPS_GRID = Grid(
 #: training traces only by ``cenas-gym tune --task target --seeds 0-3`` (committed in
 #: benchmarks/results/tune-target: 5 traces x 4 random windows, LaMOO, default accounting).
 TUNED_TARGET = ("fixed:5", "threshold:60")
+#: ... and for the budget task (``cenas-gym tune --task budget --carbon-budget-kg 25 --seeds 0-1``
+#: with fixed:2..8 and threshold:20..80, committed in benchmarks/results/tune-budget): fixed:8
+#: (= vanilla, already in every grid) and threshold:60.
+TUNED_BUDGET = ("threshold:60",)
 
 #: The default grid's traces and windows on the target task (regret <= 0.002 within 160 h,
 #: 5 seeds): every default policy, the tuned baselines and the timing-headroom estimate
@@ -962,7 +966,7 @@ TARGET_GRID = Grid(
 #: (NeurIPS-style, with the default accounting) within 160 h, 5 seeds; score: final log10
 #: regret.
 BUDGET_GRID = Grid(
-    policies=_default_policies(),  # not yet tuned for the budget task: `cenas-gym tune --task budget`
+    policies=_default_policies() + TUNED_BUDGET,
     traces=DEFAULT_GRID.traces,
     windows=DEFAULT_GRID.windows,
     seeds=range(5),
