@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     names = [n for n in args.traces.split(",") if n] or list_traces()
     shown = [h for h in SHOWN_LEADS if h <= args.leads]
-    print(f"MAE (gCO2eq/kWh) by lead hour; fitted on the first half of each trace, judged on the second half")
+    print("MAE (gCO2eq/kWh) by lead hour; fitted on the first half of each trace, judged on the second half")
     print("trace".ljust(22) + "mean".rjust(7) + "  forecaster   " + "".join(f"{'h=' + str(h):>8}" for h in shown))
     table = {name: [] for name in ("ridge", "persistence", "yesterday")}
     relative = {name: [] for name in table}

@@ -3,10 +3,12 @@
     python benchmarks/paper_reproduction.py --preset default --jobs 2   # -> results/default/
     python benchmarks/paper_reproduction.py --preset paper --jobs 2     # -> results/paper/
     python benchmarks/paper_reproduction.py --preset neurips --jobs 2   # -> results/neurips/
+    python benchmarks/paper_reproduction.py --preset target --jobs 2    # -> results/target/
+    python benchmarks/paper_reproduction.py --preset budget --jobs 2    # -> results/budget/
 
 Each folder gets results.csv (one row per run, every metric and the full configuration;
-byte-identical on a rerun), summary.md (means, 95 % CIs, paired differences against the
-heuristic and, where heuristic and vanilla both ran, our numbers beside the paper's
+byte-identical on a rerun), summary.md (the task's equal-quality headline, means, 95 % CIs,
+paired differences against the heuristic and, where heuristic and vanilla both ran, our numbers beside the paper's
 headline), the PNGs, and COMMAND.md (the exact command and how long it took).
 """
 

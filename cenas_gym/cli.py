@@ -6,12 +6,14 @@
     cenas-gym space [--json] [--cost COLUMN]
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
                   [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
-                  [--accounting cenas|default] [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
+                  [--accounting cenas|default] [--task fixed-time|target|budget] [--target-regret R]
+                  [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
     cenas-gym run --sites NAME:YEAR:GPUS,... --policy geo-... [--task T]   (several sites: geo_cli.py)
-    cenas-gym compare [--out DIR] [--preset default|paper|neurips|geo] [--policies a,b] [--traces a,b]
+    cenas-gym compare [--out DIR] [--preset default|paper|neurips|target|budget|geo] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
-                      [--optimizer lamoo|random] [--accounting default|cenas] [--carbon-budget-kg X]
-                      [--jobs N] [--backend serial|process|ray] [--address ADDR] [--resume] [--force]
+                      [--optimizer lamoo|random] [--accounting default|cenas] [--task T] [--target-regret R]
+                      [--carbon-budget-kg X] [--jobs N] [--backend serial|process|ray] [--address ADDR]
+                      [--resume] [--force]
 
 Structure (for adding subcommands): every subcommand is registered by a small
 ``add_<name>(sub)`` function that takes the argparse subparsers object, adds its parser and
@@ -34,7 +36,6 @@ stopped, finished runs or a checkpoint saved) and print one line, ``cenas-gym: i
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
@@ -44,7 +45,6 @@ from typing import Any
 PROG = "cenas-gym"
 
 DEFAULT_TRACE = "US-CAL-CISO:2021"
-DEFAULT_START = "2021-07-02T06:00Z"
 DEFAULT_HOURS = 80.0
 DEFAULT_COST = "raspi4_latency_ms"
 
@@ -57,42 +57,17 @@ PROXY_COLUMNS: tuple[str, ...] = (
 )
 TRUE_ACCURACY = "acc_cifar10_pct"
 
+from cenas_gym.cli_common import (  # noqa: E402  (shared with geo_cli)
+    DEFAULT_START,
+    CLIError,
+    _check_output_dir,
+    _iso,
+    _split,
+    print_json,
+    start_from_args,
+)
+
 log = logging.getLogger(__name__)
-
-
-class CLIError(Exception):
-    """A user error with a message fit to print as is (exit status 2)."""
-
-
-# ---------------------------------------------------------------------------- helpers
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON types; NaN and infinities become ``null`` (strict JSON has neither)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if hasattr(obj, "item") and not isinstance(obj, (int, float)):  # numpy scalar
-        obj = obj.item()
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, int):
-        return obj
-    if hasattr(obj, "isoformat"):
-        return _iso(obj)
-    return str(obj)
-
-
-def print_json(obj: Any) -> None:
-    """Print ``obj`` as strict JSON (NaN/inf as null), indented, on stdout."""
-    print(json.dumps(_jsonable(obj), indent=2, allow_nan=False))
-
-
-def _iso(ts: Any) -> str:
-    from cenas_gym.carbon import iso_utc  # imported here: pandas stays out of `--help`
-
-    return iso_utc(ts)
 
 
 def _trace_meta(name: str) -> dict[str, str]:
@@ -157,8 +132,10 @@ def add_sim_options(p: argparse.ArgumentParser) -> None:
                    help=f"first hour (UTC), e.g. {DEFAULT_START}; 'random' draws it from the seed. "
                         "Default: July 2, 06:00 UTC of the trace's first year (the trace's first "
                         "hour if that does not fit)")
-    p.add_argument("--hours", type=float, default=DEFAULT_HOURS, metavar="H",
-                   help=f"time budget in hours (default {DEFAULT_HOURS:g})")
+    p.add_argument("--hours", type=float, default=None, metavar="H",
+                   help="time budget (fixed-time) or time cap (target, budget) in hours "
+                        f"(default {DEFAULT_HOURS:g} for fixed-time, 160 for target and budget)")
+    add_task_options(p)
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lamoo", help="search algorithm (default lamoo)")
@@ -172,43 +149,52 @@ def add_sim_options(p: argparse.ArgumentParser) -> None:
                    help="cheap accuracy estimate used when sampling: oneshot (default), fewshot or acc12")
 
 
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    """``--task`` and ``--target-regret`` (``--hours`` and ``--carbon-budget-kg`` are the
+    task's other parameters)."""
+    from cenas_gym.tasks import DEFAULT_TARGET_REGRET, TASKS
+
+    p.add_argument("--task", choices=list(TASKS), default=None,
+                   help="fixed-time: a time budget; target: reach --target-regret within a --hours cap; budget: "
+                        "spend at most --carbon-budget-kg within a --hours cap. Default: target if --target-regret "
+                        "is given, budget if --carbon-budget-kg is, else fixed-time (compare: the preset's)")
+    p.add_argument("--target-regret", type=float, default=None, metavar="R",
+                   help=f"target task: HV regret to reach, 1 - HV/HV(true front) (default {DEFAULT_TARGET_REGRET:g})")
+
+
+def task_from_args(args: argparse.Namespace, base: Any = None):  # -> cenas_gym.tasks.Task
+    """The task of :func:`add_task_options`'s options; unset parameters come from ``base``
+    (a preset's task) when it is the same task, else from :func:`~cenas_gym.tasks.make_task`."""
+    from cenas_gym.tasks import make_task
+
+    name = args.task
+    if name is None:
+        if args.target_regret is not None:
+            name = "target"
+        elif args.carbon_budget_kg is not None:
+            name = "budget"
+        else:
+            name = base.name if base is not None else "fixed-time"
+    same = base is not None and base.name == name
+    hours = args.hours if args.hours is not None else (base.hours if same else None)
+    target = args.target_regret if args.target_regret is not None else (base.target_regret if same else None)
+    budget = args.carbon_budget_kg if args.carbon_budget_kg is not None else (base.carbon_budget_kg if same else None)
+    return make_task(name, hours=hours, target_regret=target, carbon_budget_kg=budget)
+
+
 def config_from_args(args: argparse.Namespace):  # -> SimConfig
-    """The :class:`SimConfig` of :func:`add_sim_options`'s options."""
+    """The :class:`SimConfig` of :func:`add_sim_options`'s options (task applied)."""
     from cenas_gym.pareto import Objectives
     from cenas_gym.simulator import SimConfig
 
-    budget = args.carbon_budget_kg
-    return SimConfig(
+    config = SimConfig(
         n_gpus=args.gpus,
-        budget_hours=args.hours,
-        carbon_budget_g=None if budget is None else budget * 1000.0,
         optimizer=args.optimizer,
         estimator=args.estimator,
         objectives=Objectives(cost=args.cost),
         accounting=args.accounting,
     )
-
-
-def start_from_args(args: argparse.Namespace, trace: Any, hours: float) -> str | None:
-    """The episode start: ``--start`` as given (``None`` for 'random'), else the default."""
-    import pandas as pd
-
-    if args.start is not None:
-        if args.start.strip().lower() == "random":
-            return None
-        try:
-            ts = pd.Timestamp(args.start)
-        except (ValueError, TypeError) as err:
-            raise CLIError(f"--start {args.start!r} is not an ISO time, e.g. {DEFAULT_START} ({err})") from None
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-        return _iso(ts)
-    default = pd.Timestamp(year=trace.start.year, month=7, day=2, hour=6, tz="UTC")
-    end = default + pd.Timedelta(hours=hours)
-    last_end = trace.end + pd.Timedelta(seconds=trace.step_s)
-    if trace.start <= default and end <= last_end:
-        return _iso(default)
-    log.info("default start %s does not fit trace %r: starting at its first hour", _iso(default), trace.name)
-    return _iso(trace.start)
+    return task_from_args(args).apply(config)
 
 
 # ------------------------------------------------------------------------ traces
@@ -418,6 +404,7 @@ def add_run(sub: Any) -> None:
 def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Play ``--policy`` once; returns (finished Simulator, JSON-ready result)."""
     from cenas_gym.play import make_policy, run_policy
+    from cenas_gym.tasks import task_of
 
     try:
         policy = make_policy(args.policy)
@@ -443,21 +430,17 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "hardware_metric": config.objectives.cost,
         "estimator": config.estimator,
         "budget_hours": config.budget_hours,
-        "carbon_budget_kg": args.carbon_budget_kg,
-        "stopped_by": "carbon budget" if budget_g is not None and sim.cum_carbon_g >= budget_g else "time budget",
+        "carbon_budget_kg": None if budget_g is None else budget_g / 1000.0,
+        "task": task_of(config).name,
+        "stopped_by": (
+            "target" if sim.reached_target
+            else "carbon budget" if budget_g is not None and sim.cum_carbon_g >= budget_g
+            else "time budget"
+        ),
         "mean_intensity_g_per_kwh": float(sim.trace.values_g_per_kwh[: sim.t].mean()) if sim.t else None,
         **summary,
     }
     return sim, result
-
-
-def _check_output_dir(path: str, option: str) -> None:
-    """Fail before a long computation when an output file's folder does not exist."""
-    from pathlib import Path
-
-    parent = Path(path).expanduser().parent
-    if not parent.is_dir():
-        raise CLIError(f"{option} {path}: folder {str(parent)!r} does not exist")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -471,7 +454,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.trajectory is not None:
         import pandas as pd
 
-        pd.DataFrame(sim.history).to_csv(args.trajectory, index=False)
+        import numpy as np
+
+        steps = pd.DataFrame(sim.history)
+        if len(steps):
+            steps["log10_regret"] = np.log10(steps["regret"])
+        steps.to_csv(args.trajectory, index=False)
         log.info("wrote %d steps to %s", len(sim.history), args.trajectory)
     if args.json:
         print_json(r)
@@ -486,7 +474,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"  carbon            {r['carbon_kg']:.3f} kg CO2eq (initial samples {r['init_carbon_kg']:.3f} kg), "
           f"mean intensity {r['mean_intensity_g_per_kwh']:.1f} g/kWh")
     print(f"  energy            {r['energy_kwh']:.2f} kWh")
-    print(f"  HV per kg         {per_kg}")
+    print(f"  HV regret         {r['final_regret']:.3g} (log10 {r['final_log10_regret']:.3f})")
+    if r["target_regret"] is not None:
+        if r["reached_target"]:
+            print(f"  target {r['target_regret']:g}      reached after {r['hours_to_target']:g} h and "
+                  f"{r['kg_to_target']:.3f} kg CO2eq")
+        else:
+            print(f"  target {r['target_regret']:g}      MISSED within {r['budget_hours']:g} h")
+    print(f"  HV per kg         {per_kg} (not a verdict: HV saturates, so it pays for stopping early)")
     print(f"  trained/screened  {r['n_trained']} / {r['n_screened']}")
     print(f"  GPU hours         train {r['train_gpu_h']:.1f}, sample {r['sample_gpu_h']:.1f}, "
           f"idle {r['idle_gpu_h']:.1f}")
@@ -515,9 +510,11 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     from cenas_gym.accounting import ACCOUNTING_PRESETS
     from cenas_gym.optimizers import OPTIMIZERS
 
-    p.add_argument("--preset", choices=("default", "paper", "neurips", "geo"), default="default",
-                   help="default: every policy, 3 windows, 5 seeds; paper: arXiv 2307.04131 "
-                        "(heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
+    p.add_argument("--preset", choices=("default", "paper", "neurips", "target", "budget", "geo"), default="default",
+                   help="default: every policy, 3 windows, 5 seeds (fixed-time 80 h); paper: the authors' code "
+                        "defaults (heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
+                        "target: the default windows, target task, tuned baselines and oracle:target; "
+                        "budget: the default windows, budgets 10 and 25 kg; "
                         "geo: one search over four grid regions (see --sites)")
     p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
     p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
@@ -526,7 +523,9 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--windows", metavar="ISO,ISO", default=None,
                    help="window starts (UTC) applied to every trace; 'random' draws one from each seed")
     p.add_argument("--seeds", metavar="N|A-B", default=None, help="N (0..N-1), A-B (inclusive) or a comma list")
-    p.add_argument("--hours", type=float, default=None, metavar="H", help="time budget in hours")
+    p.add_argument("--hours", type=float, default=None, metavar="H",
+                   help="time budget (fixed-time) or time cap (target, budget) in hours")
+    add_task_options(p)
     p.add_argument("--gpus", type=int, default=None, metavar="N", help="GPUs in the pool")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help="search algorithm")
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=None, help="accounting preset")
@@ -540,10 +539,6 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
                    help="keep the finished runs of this same grid in --out and run the rest")
     p.add_argument("--force", action="store_true",
                    help="overwrite the results in --out, even those of another grid")
-
-
-def _split(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
 
 
 def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
@@ -569,19 +564,16 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
     if not traces:
         raise CLIError("no traces: give --traces or --trace-file")
     changes: dict[str, Any] = {}
-    if args.hours is not None:
-        changes["budget_hours"] = args.hours
+    task = task_from_args(args, grid.task)
     if args.gpus is not None:
         changes["n_gpus"] = args.gpus
     if args.optimizer is not None:
         changes["optimizer"] = args.optimizer
     if args.accounting is not None:
         changes["accounting"] = args.accounting
-    budgets = grid.carbon_budgets_kg
-    if args.carbon_budget_kg is not None:
-        changes["carbon_budget_g"] = args.carbon_budget_kg * 1000.0
-        budgets = ()
-    config = grid.config.with_(**changes)
+    # the budget axis belongs to the budget task; one --carbon-budget-kg replaces it
+    budgets = grid.carbon_budgets_kg if task.name == "budget" and args.carbon_budget_kg is None else ()
+    config = task.apply(grid.config.with_(**changes))
     if args.windows is not None:
         windows: Any = [None if w.lower() == "random" else w for w in _split(args.windows)]
     else:  # the preset's windows where it has them, else the `run` default start
@@ -593,7 +585,7 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
                 windows[trace] = (start_from_args(argparse.Namespace(start=None), load_trace(trace), config.budget_hours),)
     seeds = parse_seeds(args.seeds) if args.seeds is not None else grid.seeds
     return replace(grid, policies=policies, traces=traces, windows=windows, seeds=seeds, config=config,
-                   carbon_budgets_kg=budgets)
+                   carbon_budgets_kg=budgets, task=task)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -751,9 +743,60 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return run_grid_command(args, grid_from_args(args))
 
 
+# -------------------------------------------------------------------------- tune
+def add_tune(sub: Any) -> None:
+    from cenas_gym.accounting import ACCOUNTING_PRESETS
+
+    train_traces = _trace_lists()[0]
+    p = sub.add_parser("tune", help="choose the best fixed:K and threshold:P for a task on training traces",
+                       description="Play fixed:1..8 and threshold:10..90 (and the heuristic, for reference) on one "
+                                   "random window per training trace and seed, score them for the task and write "
+                                   "tune.json, tune.md and results.csv. See cenas_gym/tune.py for the scores.")
+    p.add_argument("--out", metavar="DIR", default="cenas-tune", help="output folder (default cenas-tune)")
+    p.add_argument("--traces", metavar="A,B", default=train_traces,
+                   help=f"traces to tune on (default: the PPO agents' training traces {train_traces})")
+    p.add_argument("--seeds", metavar="N|A-B", default="0-3", help="seeds, one random window each (default 0-3)")
+    p.add_argument("--candidates", metavar="A,B", default=None, help="policies to try (default fixed:1..8, threshold:10..90)")
+    p.add_argument("--hours", type=float, default=None, metavar="H", help="time cap in hours (default 160)")
+    p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X", help="budget task: the carbon budget")
+    add_task_options(p)
+    p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
+    p.add_argument("--optimizer", choices=("lamoo", "random"), default="lamoo", help="search algorithm (default lamoo)")
+    p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default", help="accounting preset")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    p.set_defaults(func=cmd_tune)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cenas_gym.compare import parse_seeds
+    from cenas_gym.simulator import SimConfig
+    from cenas_gym.tune import FIXED_CANDIDATES, THRESHOLD_CANDIDATES, tune, write_report
+
+    if args.task is None and args.target_regret is None and args.carbon_budget_kg is None:
+        args.task = "target"
+    task = task_from_args(args)
+    if task.name == "fixed-time":
+        raise CLIError("tune: the fixed-time task has two objectives (kg, regret) and no single score; "
+                       "use --task target or --task budget")
+    if args.jobs < 1:
+        raise CLIError(f"--jobs must be >= 1, got {args.jobs}")
+    _check_output_dir(str(Path(args.out).expanduser()), "--out")
+    candidates = _split(args.candidates) if args.candidates else list(FIXED_CANDIDATES + THRESHOLD_CANDIDATES)
+    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting)
+    scores, best, results = tune(task, _split(args.traces), parse_seeds(args.seeds), config, candidates,
+                                 jobs=args.jobs, backend="process" if args.jobs > 1 else "serial")
+    command = "cenas-gym " + " ".join(sys.argv[1:]) if sys.argv and "tune" in sys.argv else "cenas-gym tune"
+    write_report(args.out, task, scores, best, results, command)
+    print((Path(args.out) / "tune.md").read_text(encoding="utf-8"))
+    return 0
+
+
 # -------------------------------------------------------------------------- main
 #: ``add_*`` functions, in help order; append new subcommands here.
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run, add_compare, add_train, add_evaluate]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run, add_compare, add_train, add_evaluate,
+                                            add_tune]
 
 
 def build_parser() -> argparse.ArgumentParser:

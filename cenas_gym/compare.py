@@ -22,6 +22,7 @@ the table's true Pareto front (1.0 = the best front that exists).
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -34,25 +35,39 @@ import pandas as pd
 
 from cenas_gym.carbon import CarbonTrace, iso_utc
 from cenas_gym.play import default_policies, make_policy, run_policy
-from cenas_gym.simulator import SimConfig
-from cenas_gym.stats import mean_ci
+from cenas_gym.simulator import REGRET_FLOOR, SimConfig, regret_of
+from cenas_gym.stats import mean_ci, paired_ratio_ci, share_ci
+from cenas_gym.tasks import Task, make_task, task_of
 
 BASELINE = "heuristic"  # paired differences are taken against this policy
 
-#: Metrics reported per policy in the summary: (column, label).
+#: Metrics reported per policy in the summary: (column, label). Quality first, as log10
+#: HV regret; HV per kg last (available, not a headline: see :data:`WHY_NOT_HV_PER_KG`).
 METRICS: tuple[tuple[str, str], ...] = (
-    ("final_hv_normalized", "final HV (norm.)"),
+    ("final_log10_regret", "final log10 regret"),
     ("carbon_kg", "kg CO2"),
+    ("hours", "hours"),
     ("energy_kwh", "kWh"),
+    ("final_hv_normalized", "final HV (norm.)"),
     ("hv_per_kg", "HV per kg"),
-    ("hours_to_99pct_hv", "h to 99 % HV"),
 )
 
 #: Paired metrics against the baseline: (column, label).
 PAIRED: tuple[tuple[str, str], ...] = (
+    ("final_log10_regret", "final log10 regret"),
     ("carbon_kg", "kg CO2"),
-    ("hv_per_kg", "HV per kg"),
     ("final_hv_normalized", "final HV (norm.)"),
+)
+
+#: Regret levels of the attainment curves (the target task adds its target).
+ATTAINMENT_LEVELS: tuple[float, ...] = (1e-2, 5e-3, 2e-3, 1e-3)
+
+WHY_NOT_HV_PER_KG = (
+    "HV per kg is reported but is not a verdict: normalised HV starts near 0.97 after the initial "
+    "architectures and saturates within hours, so HV / kg pays for stopping early (a policy that "
+    "trains little scores well). Verdicts here compare carbon at equal quality (kg to a regret "
+    "target), quality at equal carbon (final log10 regret under a budget), or both side by side "
+    "(fixed time). Regret = 1 - HV / HV(true front), floored at 1e-6."
 )
 
 #: The identity of a run apart from its policy: pairs share it.
@@ -86,7 +101,7 @@ class RunSpec:
 
 @dataclass(frozen=True)
 class Grid:
-    """Policies x traces x windows x seeds (x carbon budgets), all with one SimConfig.
+    """Policies x traces x windows x seeds (x carbon budgets), all with one SimConfig and task.
 
     Attributes:
         policies: policy names (see :func:`~cenas_gym.play.make_policy`).
@@ -100,6 +115,9 @@ class Grid:
         carbon_budgets_kg: optional extra axis; each value replaces
             ``config.carbon_budget_g`` (``None``: no budget). Empty: the config's budget.
         name: a label for reports.
+        task: the task (:mod:`cenas_gym.tasks`); it sets the config's time budget or cap,
+            target and carbon budget. ``None``: the task the config encodes
+            (:func:`~cenas_gym.tasks.task_of`). After construction ``config`` has the task applied.
     """
 
     policies: Sequence[str]
@@ -109,8 +127,12 @@ class Grid:
     config: SimConfig = field(default_factory=SimConfig)
     carbon_budgets_kg: Sequence[float | None] = ()
     name: str = "custom"
+    task: Task | None = None
 
     def __post_init__(self) -> None:
+        task = self.task if self.task is not None else task_of(self.config)
+        object.__setattr__(self, "task", task)
+        object.__setattr__(self, "config", task.apply(self.config))
         object.__setattr__(self, "policies", tuple(self.policies))
         object.__setattr__(self, "traces", tuple(self.traces))
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
@@ -186,6 +208,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "accuracy_metric": config.objectives.accuracy,
         "estimator": config.estimator,
         "carbon_budget_kg": float("nan") if budget is None else budget / 1000.0,
+        "task": task_of(config).name,
         "n_init": config.n_init,
         "queue_cap": config.queue_cap,
         "mean_intensity_g_per_kwh": float(np.mean(sim.trace.values_g_per_kwh[: sim.t])),
@@ -197,6 +220,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "intensity_g_per_kwh": [r["intensity_g_per_kwh"] for r in hist],
         "gpus_train": [r["gpus_train"] for r in hist],
         "hv_normalized": [r["hv_normalized"] for r in hist],  # at the end of the step
+        "regret": [r["regret"] for r in hist],  # at the end of the step
         "cum_carbon_g": [r["cum_carbon_g"] for r in hist],  # at the end of the step
         "init_hv_normalized": row["init_hv_normalized"],
         "init_carbon_g": row["init_carbon_kg"] * 1000.0,
@@ -389,8 +413,17 @@ def _cell(values: Iterable[float], digits: int) -> str:
     return f"{_fmt(mean, digits)} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
 
 
+def _ci_text(mean: float, lo: float, hi: float, digits: int) -> str:
+    if not np.isfinite(lo):
+        return _fmt(mean, digits)
+    return f"{_fmt(mean, digits)} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
+
+
 def _digits(column: str) -> int:
-    return {"final_hv_normalized": 5, "hv_per_kg": 5, "carbon_kg": 2, "energy_kwh": 1, "hours_to_99pct_hv": 1}.get(column, 4)
+    return {
+        "final_hv_normalized": 5, "hv_per_kg": 5, "carbon_kg": 2, "energy_kwh": 1, "hours_to_99pct_hv": 1,
+        "hours": 1, "final_log10_regret": 3, "kg_to_target": 2, "hours_to_target": 1,
+    }.get(column, 4)
 
 
 def _setting(frame: pd.DataFrame) -> pd.Series:
@@ -409,29 +442,169 @@ def paired(results: pd.DataFrame, policy: str, baseline: str = BASELINE) -> pd.D
     return a.merge(b, on=keys, suffixes=("", "_base"))
 
 
+def _reached(column: pd.Series) -> np.ndarray:
+    """``reached_target`` as booleans (a CSV read back gives strings or objects)."""
+    return column.map(lambda v: v is True or str(v).strip().lower() in ("true", "1", "1.0")).to_numpy(dtype=bool)
+
+
+def _task_line(results: pd.DataFrame) -> tuple[str, str]:
+    """(task name, one line saying what the task asks) of a results frame."""
+    task = str(results["task"].iloc[0]) if "task" in results else "fixed-time"
+    hours = results["budget_hours"].iloc[0]
+    if task == "target":
+        target = float(results["target_regret"].iloc[0])
+        return task, (f"target: reach HV regret <= {target:g} (log10 {math.log10(target):.2f}) within {hours:g} h; "
+                      "the run ends in the step that reaches it; a run that misses it is a failure, counted")
+    if task == "budget":
+        budgets = sorted(b for b in results["carbon_budget_kg"].unique() if np.isfinite(b))
+        return task, (f"budget: carbon budget(s) {', '.join(f'{b:g}' for b in budgets)} kg CO2eq within a {hours:g} h "
+                      "cap; score: final log10 regret (lower is better)")
+    return task, (f"fixed-time: {hours:g} h; carbon and final log10 regret side by side (a ratio of the two "
+                  "would pay for stopping early)")
+
+
+def _groups(r: pd.DataFrame, pooled: bool) -> list[tuple[str, pd.DataFrame]]:
+    """(label, rows) per setting, preceded by all settings pooled when asked and there are several."""
+    settings = list(dict.fromkeys(r["setting"]))
+    groups = [(s, r[r["setting"] == s]) for s in settings]
+    if pooled and len(settings) > 1:
+        groups.insert(0, (f"all {len(settings)} settings pooled", r))
+    return groups
+
+
+def _headline_target(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
+    lines = [
+        f"## Headline: kg CO2 to reach the target, paired against `{baseline}`",
+        "",
+        f"kg ratio = geometric mean over pairs of (policy kg to target / {baseline} kg to target), "
+        "95 % t-interval on the log ratios, over the pairs (same trace, window, seed) in which both "
+        "reached the target; pairs where either missed are excluded from the ratio and counted. "
+        "Reached = share of runs that reached the target [95 % Wilson interval]. kg and hours to "
+        "target: mean [95 % CI] over the runs that reached it.",
+        "",
+    ]
+    for label, sub in _groups(r, pooled=True):
+        lines += [f"### {label}", ""]
+        lines.append(f"| policy | runs | reached | kg to target | h to target | kg ratio vs {baseline} | pairs used "
+                     "| excluded: policy missed / base missed / both |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for policy in policies:
+            p = sub[sub["policy"] == policy]
+            if p.empty:
+                continue
+            hit = _reached(p["reached_target"])
+            share = share_ci(int(hit.sum()), len(p))
+            reached_cell = f"{int(hit.sum())}/{len(p)} = {_ci_text(*share, 2)}"
+            kg = _cell(p["kg_to_target"].astype(float), 2)
+            hours = _cell(p["hours_to_target"].astype(float), 1)
+            if policy == baseline:
+                ratio_cell, used, excluded = "1 (baseline)", "", ""
+            else:
+                pr = paired(sub, policy, baseline)
+                a_hit, b_hit = _reached(pr["reached_target"]), _reached(pr["reached_target_base"])
+                both = a_hit & b_hit
+                ratio = paired_ratio_ci(pr["kg_to_target"].astype(float)[both], pr["kg_to_target_base"].astype(float)[both])
+                ratio_cell = _ci_text(*ratio[:3], 3)
+                used = str(ratio[3])
+                excluded = f"{int((~a_hit & b_hit).sum())} / {int((a_hit & ~b_hit).sum())} / {int((~a_hit & ~b_hit).sum())}"
+            lines.append(f"| {policy} | {len(p)} | {reached_cell} | {kg} | {hours} | {ratio_cell} | {used} | {excluded} |")
+        lines.append("")
+    return lines
+
+
+def _headline_budget(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
+    lines = [
+        f"## Headline: final log10 regret at equal carbon budget, paired against `{baseline}`",
+        "",
+        f"diff = policy - {baseline} final log10 regret on the same trace, window, seed and budget "
+        "(mean [95 % t-interval over pairs]); negative: the policy found a better front with the same "
+        "budget. -0.30 is half the regret, -1 a tenth.",
+        "",
+    ]
+    for label, sub in _groups(r, pooled=False):
+        lines += [f"### {label}", ""]
+        lines.append(f"| policy | runs | final log10 regret | diff vs {baseline} | kg CO2 | hours | pairs |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for policy in policies:
+            p = sub[sub["policy"] == policy]
+            if p.empty:
+                continue
+            if policy == baseline:
+                diff, n = "0 (baseline)", ""
+            else:
+                pr = paired(sub, policy, baseline)
+                diff, n = _cell(pr["final_log10_regret"] - pr["final_log10_regret_base"], 3), str(len(pr))
+            lines.append(f"| {policy} | {len(p)} | {_cell(p['final_log10_regret'], 3)} | {diff} | "
+                         f"{_cell(p['carbon_kg'], 2)} | {_cell(p['hours'], 1)} | {n} |")
+        lines.append("")
+    return lines
+
+
+def _headline_fixed(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
+    lines = [
+        "## Headline: carbon and final log10 regret side by side",
+        "",
+        f"Means [95 % t-intervals]; diffs are paired against `{baseline}` (same trace, window, seed). "
+        "A policy is better only if it is not worse on both; see pareto.png.",
+        "",
+    ]
+    for label, sub in _groups(r, pooled=False):
+        lines += [f"### {label}", ""]
+        lines.append(f"| policy | runs | kg CO2 | final log10 regret | diff kg vs {baseline} | "
+                     f"diff log10 regret vs {baseline} |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
+        for policy in policies:
+            p = sub[sub["policy"] == policy]
+            if p.empty:
+                continue
+            if policy == baseline:
+                dk = dr = "0 (baseline)"
+            else:
+                pr = paired(sub, policy, baseline)
+                dk = _cell(pr["carbon_kg"] - pr["carbon_kg_base"], 2)
+                dr = _cell(pr["final_log10_regret"] - pr["final_log10_regret_base"], 3)
+            lines.append(f"| {policy} | {len(p)} | {_cell(p['carbon_kg'], 2)} | {_cell(p['final_log10_regret'], 3)} "
+                         f"| {dk} | {dr} |")
+        lines.append("")
+    return lines
+
+
 def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
-    """A markdown report: per-policy means with 95 % t-intervals, and paired differences
-    against ``baseline`` on the same trace, window, seed (and carbon budget)."""
+    """A markdown report: the task's headline (paired equal-quality comparison against
+    ``baseline``), per-policy means with 95 % t-intervals, and paired differences against
+    ``baseline`` on the same trace, window, seed (and carbon budget)."""
     r = results.copy()
     r["setting"] = _setting(r)
     policies = list(dict.fromkeys(r["policy"]))
     settings = list(dict.fromkeys(r["setting"]))
     first = r.iloc[0]
     metric = str(first["hardware_metric"])
+    task, task_line = _task_line(r)
     lines = [
-        "# Policy comparison",
+        f"# Policy comparison: {task} task",
         "",
+        f"- task: {task_line}",
         f"- runs: {len(r)}; policies: {', '.join(policies)}; seeds: {r['seed'].nunique()}",
         f"- setting: {int(first['gpus'])} GPUs, {first['budget_hours']:g} h, optimizer {first['optimizer']}, "
         f"accounting `{first['accounting']}`, estimator {first['estimator']}",
         f"- hardware metric: `{metric}`"
         + (f" ({HARDWARE_METRIC_NOTES[metric]})" if metric in HARDWARE_METRIC_NOTES else ""),
-        f"- accuracy metric: `{first['accuracy_metric']}`; HV normalised by the HV of the table's true Pareto front",
+        f"- accuracy metric: `{first['accuracy_metric']}`; HV normalised by the HV of the table's true Pareto front; "
+        "quality is the HV regret 1 - HV / HV(front), read as log10",
         "- cells: mean [95 % confidence interval, t-distribution over runs]",
-        "",
-        "## Per policy",
+        f"- why not HV per kg: {WHY_NOT_HV_PER_KG}",
         "",
     ]
+    if baseline not in policies:
+        lines += [f"(no `{baseline}` runs in this grid: no paired comparison)", ""]
+    elif task == "target":
+        lines += _headline_target(r, policies, baseline)
+    elif task == "budget":
+        lines += _headline_budget(r, policies, baseline)
+    else:
+        lines += _headline_fixed(r, policies, baseline)
+
+    lines += ["## Per policy", ""]
     for setting in settings:
         sub = r[r["setting"] == setting]
         starts = ", ".join(dict.fromkeys(sub["start"]))
@@ -446,15 +619,14 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
             lines.append(f"| {policy} | {len(p)} | " + " | ".join(cells) + " |")
         lines.append("")
 
-    lines += [f"## Paired differences against `{baseline}`", ""]
-    if baseline not in policies:
-        lines += [f"(no `{baseline}` runs in this grid: no paired comparison)", ""]
-    else:
+    if baseline in policies:
         lines += [
+            f"## Paired differences against `{baseline}`",
+            "",
             f"Each run paired with the `{baseline}` run on the same trace, window, seed"
             " (hence the same initial architectures) and carbon budget. Difference = policy - "
-            f"{baseline}; carbon ratio = policy kg / {baseline} kg (mean of per-pair ratios); "
-            f"HV diff % = 100 x (policy HV - {baseline} HV) / {baseline} HV.",
+            f"{baseline}; carbon ratio = policy kg / {baseline} kg (geometric mean of per-pair ratios, "
+            f"t-interval on logs); HV diff % = 100 x (policy HV - {baseline} HV) / {baseline} HV.",
             "",
         ]
         for setting in settings:
@@ -470,18 +642,20 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
                 if pr.empty:
                     continue
                 cells = [_cell(pr[col] - pr[f"{col}_base"], _digits(col)) for col, _ in PAIRED]
-                cells.append(_cell(pr["carbon_kg"] / pr["carbon_kg_base"], 3))
+                cells.append(_ci_text(*paired_ratio_ci(pr["carbon_kg"], pr["carbon_kg_base"])[:3], 3))
                 hv_pct = 100.0 * (pr["final_hv_normalized"] - pr["final_hv_normalized_base"]) / pr["final_hv_normalized_base"]
                 cells.append(_cell(hv_pct, 4))
                 lines.append(f"| {policy} | {len(pr)} | " + " | ".join(cells) + " |")
             lines.append("")
 
-    if baseline in policies and "vanilla" in policies:
+    if baseline in policies and "vanilla" in policies and task == "fixed-time":
         pr = paired(r, "vanilla", baseline)
         ratio = pr["carbon_kg"] / pr["carbon_kg_base"]
         hv_pct = 100.0 * (pr["final_hv_normalized_base"] - pr["final_hv_normalized"]) / pr["final_hv_normalized"]
         lines += [
             "## Against the paper's headline (arXiv 2307.04131)",
+            "",
+            "The paper's own metric, kept for comparison: a carbon ratio at (nearly) equal final HV.",
             "",
             "| | carbon vanilla / heuristic | heuristic final HV vs vanilla (%) |",
             "|---|---:|---:|",
@@ -498,23 +672,41 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------ attainment
+def kg_to_level(trajectory: pd.DataFrame, level: float) -> float:
+    """kg CO2eq emitted when a run's regret first fell to ``level`` or below (``inf`` if it
+    never did): 0 steps = after the initial architectures (``attrs["init_carbon_g"]``),
+    else at the end of the first step whose ``regret`` is <= ``level``."""
+    if regret_of(trajectory.attrs["init_hv_normalized"]) <= level:
+        return float(trajectory.attrs["init_carbon_g"]) / 1000.0
+    hit = np.flatnonzero(trajectory["regret"].to_numpy() <= level)
+    return float(trajectory["cum_carbon_g"].to_numpy()[hit[0]]) / 1000.0 if hit.size else float("inf")
+
+
+def attainment(kgs: Sequence[float], kg_grid: Sequence[float]) -> np.ndarray:
+    """Share of runs (one kg-to-level value each, ``inf`` = never) that reached the level
+    with at most each kg of ``kg_grid`` emitted."""
+    k = np.sort(np.asarray(kgs, dtype=float))
+    return np.searchsorted(k, np.asarray(kg_grid, dtype=float), side="right") / max(1, k.size)
+
+
 # ------------------------------------------------------------------------------ plots
 def _mean_curves(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], mask: pd.Series) -> pd.DataFrame:
-    """Mean over the selected runs of hv_normalized and cum carbon (kg) at each hour
-    (hour 0 = before the first step)."""
-    frames = []
+    """Mean over the selected runs of hv_normalized, log10 regret and cum carbon (kg) at each
+    hour (hour 0 = before the first step). A run that ended early (target reached, budget
+    spent) keeps its last values: its search is over, its result stands."""
+    columns: dict[str, list[pd.Series]] = {"hv": [], "log10_regret": [], "kg": []}
     for i in np.flatnonzero(mask.to_numpy()):
         t = trajectories[i]
         step_h = t.attrs.get("step_h", 1.0)
-        f = pd.DataFrame(
-            {
-                "hour": np.concatenate([[0.0], t["hour"].to_numpy() + step_h]),
-                "hv": np.concatenate([[t.attrs["init_hv_normalized"]], t["hv_normalized"].to_numpy()]),
-                "kg": np.concatenate([[t.attrs["init_carbon_g"]], t["cum_carbon_g"].to_numpy()]) / 1000.0,
-            }
-        )
-        frames.append(f)
-    return pd.concat(frames).groupby("hour", sort=True).mean().reset_index()
+        hours = np.concatenate([[0.0], t["hour"].to_numpy() + step_h])
+        hv = np.concatenate([[t.attrs["init_hv_normalized"]], t["hv_normalized"].to_numpy()])
+        columns["hv"].append(pd.Series(hv, index=hours))
+        columns["log10_regret"].append(pd.Series(np.log10(np.maximum(1.0 - hv, REGRET_FLOOR)), index=hours))
+        kg = np.concatenate([[t.attrs["init_carbon_g"]], t["cum_carbon_g"].to_numpy()]) / 1000.0
+        columns["kg"].append(pd.Series(kg, index=hours))
+    out = {name: pd.concat(series, axis=1).sort_index().ffill().mean(axis=1) for name, series in columns.items()}
+    return pd.DataFrame(out).rename_axis("hour").reset_index()
 
 
 def _pyplot():
@@ -534,8 +726,9 @@ def _save(fig, path: Path) -> None:
 
 
 def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir: str | Path) -> list[Path]:
-    """Write hv_over_hours.png, hv_vs_carbon.png, allocation.png, carbon_bars.png (and
-    budget_boxplots.png when the grid has several carbon budgets); returns the paths."""
+    """Write regret_over_hours.png, attainment.png, pareto.png, hv_over_hours.png,
+    hv_vs_carbon.png, allocation.png, carbon_bars.png (and budget_boxplots.png when the grid
+    has several carbon budgets); returns the paths."""
     plt = _pyplot()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -546,6 +739,8 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
     colors = {p: plt.get_cmap("tab10")(i % 10) for i, p in enumerate(policies)}
     metric = str(r["hardware_metric"].iloc[0])
     written = []
+
+    written += _plot_quality(plt, r, trajectories, outdir, policies, settings, colors)
 
     # 1, 2: mean HV over hours, and against cumulative carbon, one panel per setting.
     for name, xcol, xlabel in (
@@ -594,11 +789,11 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
     plt.close(fig)
     written.append(outdir / "allocation.png")
 
-    # 4: kg CO2 and HV per kg per policy, grouped by setting, with 95 % CI error bars.
+    # 4: kg CO2 and final log10 regret per policy, grouped by setting, with 95 % CI error bars.
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     width = 0.8 / max(1, len(settings))
     x = np.arange(len(policies))
-    for ax, (col, label) in zip(axes, (("carbon_kg", "kg CO2eq"), ("hv_per_kg", "normalised HV per kg"))):
+    for ax, (col, label) in zip(axes, (("carbon_kg", "kg CO2eq"), ("final_log10_regret", "final log10 HV regret"))):
         for j, setting in enumerate(settings):
             stats = [mean_ci(r[(r["setting"] == setting) & (r["policy"] == p)][col]) for p in policies]
             means = np.array([s[0] for s in stats])
@@ -620,16 +815,91 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
         fig, axes = plt.subplots(1, len(budgets), figsize=(3.6 * len(budgets), 4), sharey=True, squeeze=False)
         for ax, b in zip(axes[0], budgets):
             sub = r[r["carbon_budget_kg"] == b]
-            data = [sub[sub["policy"] == p]["final_hv_normalized"].to_numpy() for p in policies]
+            data = [sub[sub["policy"] == p]["final_log10_regret"].to_numpy() for p in policies]
             ax.boxplot(data)
             ax.set_xticks(range(1, len(policies) + 1), policies, rotation=30, ha="right", fontsize=8)
             ax.set_title(f"budget {b:g} kg CO2eq", fontsize=9)
             ax.grid(axis="y", alpha=0.3)
-        axes[0][0].set_ylabel("final normalised HV")
+        axes[0][0].set_ylabel("final log10 HV regret")
         fig.tight_layout()
         _save(fig, outdir / "budget_boxplots.png")
         plt.close(fig)
         written.append(outdir / "budget_boxplots.png")
+    return written
+
+
+def _plot_quality(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir: Path,
+                  policies: list[str], settings: list[str], colors: dict) -> list[Path]:
+    """regret_over_hours.png (mean log10 regret per setting), attainment.png (share of runs
+    that reached each regret level vs kg emitted, all runs of a policy pooled) and pareto.png
+    (mean kg vs mean final log10 regret with 95 % CI bars, per setting)."""
+    written = []
+    fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.2), squeeze=False)
+    for ax, setting in zip(axes[0], settings):
+        for policy in policies:
+            mask = (r["setting"] == setting) & (r["policy"] == policy)
+            if mask.any():
+                curve = _mean_curves(r, trajectories, mask)
+                ax.plot(curve["hour"], curve["log10_regret"], label=policy, color=colors[policy], lw=1.4)
+        if "target_regret" in r and np.isfinite(pd.to_numeric(r["target_regret"], errors="coerce")).any():
+            ax.axhline(math.log10(float(pd.to_numeric(r["target_regret"]).dropna().iloc[0])), color="0.3", ls=":", lw=1)
+        ax.set_title(setting, fontsize=9)
+        ax.set_xlabel("hours")
+        ax.set_ylabel("mean log10 HV regret")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("mean over runs; a run that ended (target reached, budget spent) keeps its last value", fontsize=9)
+    fig.tight_layout()
+    _save(fig, outdir / "regret_over_hours.png")
+    plt.close(fig)
+    written.append(outdir / "regret_over_hours.png")
+
+    levels = set(ATTAINMENT_LEVELS)
+    targets = pd.to_numeric(r.get("target_regret", pd.Series(dtype=float)), errors="coerce").dropna()
+    levels |= set(float(t) for t in targets.unique())
+    if not targets.empty:  # target runs stop at the target: lower levels are never reached
+        levels = {level for level in levels if level >= float(targets.min())}
+    levels_sorted = sorted(levels, reverse=True)
+    kg_max = float(r["carbon_kg"].max())
+    kg_grid = np.linspace(0.0, kg_max, 400)
+    fig, axes = plt.subplots(1, len(levels_sorted), figsize=(3.6 * len(levels_sorted), 3.8), sharey=True, squeeze=False)
+    for ax, level in zip(axes[0], levels_sorted):
+        for policy in policies:
+            idx = np.flatnonzero((r["policy"] == policy).to_numpy())
+            kgs = [kg_to_level(trajectories[i], level) for i in idx]
+            ax.step(kg_grid, attainment(kgs, kg_grid), where="post", label=policy, color=colors[policy], lw=1.3)
+        ax.set_title(f"regret <= {level:g}", fontsize=9)
+        ax.set_xlabel("kg CO2eq emitted")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share of runs that reached it")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"attainment: all runs of each policy pooled ({len(settings)} setting(s))", fontsize=9)
+    fig.tight_layout()
+    _save(fig, outdir / "attainment.png")
+    plt.close(fig)
+    written.append(outdir / "attainment.png")
+
+    fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.2), squeeze=False)
+    for ax, setting in zip(axes[0], settings):
+        for policy in policies:
+            p = r[(r["setting"] == setting) & (r["policy"] == policy)]
+            if p.empty:
+                continue
+            kx, klo, khi = mean_ci(p["carbon_kg"])
+            ry, rlo, rhi = mean_ci(p["final_log10_regret"])
+            xerr = [[kx - klo if np.isfinite(klo) else 0.0], [khi - kx if np.isfinite(khi) else 0.0]]
+            yerr = [[ry - rlo if np.isfinite(rlo) else 0.0], [rhi - ry if np.isfinite(rhi) else 0.0]]
+            ax.errorbar([kx], [ry], xerr=xerr, yerr=yerr, fmt="o", color=colors[policy], label=policy, capsize=2, ms=4)
+        ax.set_title(setting, fontsize=9)
+        ax.set_xlabel("kg CO2eq (mean, 95 % CI)")
+        ax.set_ylabel("final log10 HV regret (mean, 95 % CI)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("lower left is better on both", fontsize=9)
+    fig.tight_layout()
+    _save(fig, outdir / "pareto.png")
+    plt.close(fig)
+    written.append(outdir / "pareto.png")
     return written
 
 
@@ -691,10 +961,11 @@ DEFAULT_GRID = Grid(
 #: The authors' code defaults (cake-lab/CE-NAS cenas_RL.py: --GPU_nums 8, --budget 80;
 #: carbon_reader.py: California from row 13158 = 2021-07-02 06:00 UTC), the authors'
 #: accounting (1 kW per training GPU, sampling and idle free), the authors' heuristic
-#: (C_min/C_max from the start to the end of the trace) vs vanilla LaMOO; set beside the
-#: figures quoted in arXiv 2307.04131.
+#: (C_min/C_max from the start to the end of the trace) vs vanilla LaMOO, with the old
+#: look-ahead window variant and the authors' A3C agent beside them; set beside the figures
+#: quoted in arXiv 2307.04131.
 PAPER_GRID = Grid(
-    policies=("heuristic", "vanilla"),
+    policies=("heuristic", "heuristic:window", "a3c-cenas", "vanilla"),
     traces=("US-CAL-CISO:2021",),
     windows={"US-CAL-CISO:2021": ("2021-07-02T06:00Z",)},
     seeds=range(10),
@@ -714,9 +985,52 @@ NEURIPS_GRID = Grid(
     config=SimConfig(n_gpus=8, budget_hours=160.0, optimizer="lamoo", accounting="cenas"),
     carbon_budgets_kg=(25.0, 50.0, 75.0, 100.0),
     name="neurips",
+    task=make_task("budget", hours=160.0, carbon_budget_kg=25.0),
 )
 
-PRESETS: dict[str, Grid] = {"default": DEFAULT_GRID, "paper": PAPER_GRID, "neurips": NEURIPS_GRID}
+#: The best ``fixed:K`` and ``threshold:P`` for the target task, chosen on the PPO agent's
+#: training traces only by ``cenas-gym tune --task target --seeds 0-3`` (committed in
+#: benchmarks/results/tune-target: 5 traces x 4 random windows, LaMOO, default accounting).
+TUNED_TARGET = ("fixed:5", "threshold:60")
+#: ... and for the budget task (``cenas-gym tune --task budget --carbon-budget-kg 25 --seeds 0-1``
+#: with fixed:2..8 and threshold:20..80, committed in benchmarks/results/tune-budget): fixed:8
+#: (= vanilla, already in every grid) and threshold:60.
+TUNED_BUDGET = ("threshold:60",)
+
+#: The default grid's traces and windows on the target task (regret <= 0.002 within 160 h,
+#: 5 seeds): every default policy, the tuned baselines and the timing-headroom estimate
+#: ``oracle:target``.
+TARGET_GRID = Grid(
+    policies=default_policies() + TUNED_TARGET + ("oracle:target",),
+    traces=DEFAULT_GRID.traces,
+    windows=DEFAULT_GRID.windows,
+    seeds=range(5),
+    config=SimConfig(n_gpus=8, optimizer="lamoo"),
+    name="target",
+    task=make_task("target"),
+)
+
+#: The default grid's traces and windows under carbon budgets of 10 and 25 kg CO2eq
+#: (NeurIPS-style, with the default accounting) within 160 h, 5 seeds; score: final log10
+#: regret.
+BUDGET_GRID = Grid(
+    policies=default_policies() + TUNED_BUDGET,
+    traces=DEFAULT_GRID.traces,
+    windows=DEFAULT_GRID.windows,
+    seeds=range(5),
+    config=SimConfig(n_gpus=8, optimizer="lamoo"),
+    carbon_budgets_kg=(10.0, 25.0),
+    name="budget",
+    task=make_task("budget", carbon_budget_kg=25.0),
+)
+
+PRESETS: dict[str, Grid] = {
+    "default": DEFAULT_GRID,
+    "paper": PAPER_GRID,
+    "neurips": NEURIPS_GRID,
+    "target": TARGET_GRID,
+    "budget": BUDGET_GRID,
+}
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

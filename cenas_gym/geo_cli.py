@@ -61,7 +61,7 @@ def _task_from_args(args: argparse.Namespace, default: str):  # -> Task
 
 def cmd_run_geo(args: argparse.Namespace) -> int:
     """``run --sites``: play a geo policy once and print its summary (per site and total)."""
-    from cenas_gym.cli import _check_output_dir, _iso, print_json, start_from_args
+    from cenas_gym.cli_common import _check_output_dir, _iso, print_json, start_from_args
     from cenas_gym.geo import align_sites
     from cenas_gym.geo_policies import make_geo_policy, run_geo_policy
     from cenas_gym.pareto import Objectives
@@ -122,7 +122,7 @@ def cmd_compare_geo(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from pathlib import Path
 
-    from cenas_gym.cli import _split
+    from cenas_gym.cli_common import _split
     from cenas_gym.compare import parse_seeds
     from cenas_gym.geo_compare import GEO_PRESET, geo_compare, single_site_policies
 

@@ -91,6 +91,9 @@ def run_policy(
     """
     if getattr(policy, "needs_observation", False):
         return play_in_env(CENASEnv(trace=trace, start=start, **sim_options(config)), policy, seed)
+    prepare = getattr(policy, "prepare", None)  # oracles that replay the run first (oracle:target)
+    if prepare is not None:
+        prepare(config, trace, seed, start, table)
     episode = new_episode(config, trace, np.random.default_rng(seed), start, 0, table)
     policy.reset(episode.context, episode.policy_rng)
     sim = episode.sim

@@ -182,6 +182,70 @@ class Oracle(_Base):
         return self.ctx.n_gpus if self.train_steps[info["step"]] else 0
 
 
+class TargetOracle(_Base):
+    """``oracle:target``: an estimate of the **headroom** of carbon timing on the target task,
+    labelled as such: not a deployable policy (it knows the future intensities and replays
+    the run with vanilla LaMOO first).
+
+    Before the episode, :meth:`prepare` plays ``vanilla`` (every GPU trains) on the same
+    config, trace, window and seed and counts the steps it needed to reach the target
+    (all steps of the cap if it missed), ``k``. It then plans: for each deadline ``D`` from
+    ``k`` to the cap, train with every GPU in the ``k`` cleanest of the first ``D`` steps
+    (ties: earlier step first) and wait in the others; the predicted carbon of a plan is the
+    training energy of ``k`` full steps at their intensities plus the idle energy of the
+    waiting steps at theirs (per the run's accounting: waiting is not free when idle GPUs are
+    charged); it plays the cheapest plan (ties: the earliest deadline). In a waiting step the
+    GPUs sample (the queue fills, then they idle); once the last chosen step has passed,
+    every GPU trains until the target is reached (the chosen steps need not suffice: a
+    different order of work gives a different search). Played on the simulator's fast path
+    (:func:`cenas_gym.play.run_policy` calls :meth:`prepare`).
+    """
+
+    name = "oracle:target"
+
+    def __init__(self) -> None:
+        self.vanilla_steps: int | None = None
+
+    def prepare(self, config: Any, trace: Any, seed: int, start: Any, table: Any = None) -> None:
+        """Play vanilla on the same run and remember the steps it needed to reach the target."""
+        from cenas_gym.episodes import new_episode
+
+        if config.target_regret is None:
+            raise ValueError("policy 'oracle:target' needs the target task (SimConfig.target_regret)")
+        vanilla = new_episode(config, trace, np.random.default_rng(seed), start, 0, table).sim
+        while not vanilla.done:  # vanilla: every GPU trains (draws nothing from the policy stream)
+            vanilla.step(config.n_gpus)
+        self.vanilla_steps = vanilla.t if vanilla.reached_target else config.n_steps
+        full_s = float(config.n_gpus * config.step_s)
+        self.train_kwh = vanilla.accounting.energy_kwh(full_s, 0.0, 0.0)  # one step, every GPU training
+        self.idle_kwh = vanilla.accounting.energy_kwh(0.0, 0.0, full_s)  # one step, every GPU idle
+
+    def reset(self, context: EpisodeContext, rng: np.random.Generator) -> None:
+        super().reset(context, rng)
+        if self.vanilla_steps is None:
+            raise RuntimeError(
+                "policy 'oracle:target' must be prepared with the run it plays (prepare(config, trace, seed, "
+                "start)); play it with cenas_gym.play.run_policy"
+            )
+        window = context.episode_window()
+        k = self.vanilla_steps
+        best_g, chosen = float("inf"), np.arange(k)
+        for deadline in range(k, window.size + 1):
+            cleanest = np.argsort(window[:deadline], kind="stable")[:k]
+            train_sum = float(window[cleanest].sum())
+            predicted_g = train_sum * self.train_kwh + (float(window[:deadline].sum()) - train_sum) * self.idle_kwh
+            if predicted_g < best_g:
+                best_g, chosen = predicted_g, cleanest
+        self.train_steps = np.zeros(window.size, dtype=bool)
+        self.train_steps[chosen] = True
+        self.last_chosen = int(chosen.max()) if chosen.size else -1
+        self.vanilla_steps = None  # one preparation per episode
+
+    def act(self, observation: Any, info: dict[str, Any]) -> int:
+        step = info["step"]
+        return self.ctx.n_gpus if self.train_steps[step] or step > self.last_chosen else 0
+
+
 def _no_arg(build: Callable[[], Policy]) -> Callable[[str], Policy]:
     def factory(arg: str) -> Policy:
         if arg:
@@ -202,6 +266,12 @@ def _a3c_cenas() -> Policy:
     from cenas_gym.a3c import A3CCenasPolicy  # torch is needed only when it plays
 
     return A3CCenasPolicy()
+
+
+def _oracle(arg: str) -> Policy:
+    if arg not in ("", "target"):
+        raise ValueError("the variants are oracle (cleanest half) and oracle:target (timing headroom)")
+    return TargetOracle() if arg else Oracle()
 
 
 def _fixed(arg: str) -> Policy:
@@ -246,7 +316,7 @@ RULE_BASED: dict[str, RuleBased] = {
     "random": RuleBased("random", _no_arg(RandomAllocation), ("random",)),
     "fixed": RuleBased("fixed:K", _fixed),
     "threshold": RuleBased("threshold[:P]", _threshold, ("threshold",)),
-    "oracle": RuleBased("oracle", _no_arg(Oracle), ("oracle",)),
+    "oracle": RuleBased("oracle[:target]", _oracle, ("oracle",)),
     "a3c-cenas": RuleBased("a3c-cenas", _no_arg(_a3c_cenas)),
 }
 

@@ -19,9 +19,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("policies", ("policies", "a3c", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
     ("play", ("play",)),
     ("train", ("rl.callbacks", "rl.train")),
-    ("compare", ("runstore", "compare", "geo_compare")),
+    ("compare", ("runstore", "compare", "geo_compare", "tune")),
     ("evaluate", ("rl.evaluate",)),
-    ("cli", ("cli", "geo_cli")),
+    ("cli", ("cli_common", "geo_cli", "cli")),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
 #: Import nothing of the package beyond registering the env ids (checked separately).

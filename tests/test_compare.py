@@ -99,7 +99,7 @@ def test_runs_order_and_validation():
     with pytest.raises(ValueError, match="not in the grid"):
         Grid(policies=("vanilla",), traces=("ES:2022",), windows={"NO:2022": ("2022-01-01T00:00Z",)})
     assert parse_seeds("3") == (0, 1, 2) and parse_seeds("2-4") == (2, 3, 4) and parse_seeds("1,5") == (1, 5)
-    assert set(PRESETS) == {"default", "paper", "neurips"}
+    assert set(PRESETS) == {"default", "paper", "neurips", "target", "budget"}
     assert PRESETS["paper"].config.accounting == "cenas" and len(PRESETS["paper"].seeds) >= 10
 
 
