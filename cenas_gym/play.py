@@ -90,7 +90,9 @@ def run_policy(
     and the fast path give the same episode for the same seed.
     """
     if getattr(policy, "needs_observation", False):
-        return play_in_env(CENASEnv(trace=trace, start=start, **sim_options(config)), policy, seed)
+        # CENASEnv takes target_regret as a task argument, not a simulator option
+        task = "target" if config.target_regret is not None else None
+        return play_in_env(CENASEnv(trace=trace, start=start, task=task, **sim_options(config)), policy, seed)
     prepare = getattr(policy, "prepare", None)  # oracles that replay the run first (oracle:target)
     if prepare is not None:
         prepare(config, trace, seed, start, table)

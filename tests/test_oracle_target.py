@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from cenas_gym.compare import load_trace
-from cenas_gym.episodes import run_policy
-from cenas_gym.policies import TargetOracle, make_policy
+from cenas_gym.play import make_policy, run_policy
+from cenas_gym.policies import TargetOracle
 from cenas_gym.simulator import SimConfig
 from cenas_gym.tasks import make_task
 
@@ -40,7 +40,7 @@ def test_needs_the_target_task_and_a_preparation():
         run_policy(make_policy("oracle:target"), SimConfig(n_gpus=4, budget_hours=4.0, optimizer="random"),
                    load_trace("ES:2022"), 0, START)
     from cenas_gym.env import CENASEnv
-    from cenas_gym.episodes import play_in_env
+    from cenas_gym.play import play_in_env
 
     env = CENASEnv(trace="ES:2022", start=START, n_gpus=4, budget_hours=4.0, optimizer="random")
     with pytest.raises(RuntimeError, match="prepared"):

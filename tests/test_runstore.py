@@ -126,7 +126,7 @@ def test_rows_in_spec_order_whatever_the_completion_order(fresh, tmp_path):
 
 
 def test_folder_holds_one_grid(fresh, tmp_path):
-    other = replace(GRID, seeds=(0, 1), config=GRID.config.with_(budget_hours=5.0))
+    other = replace(GRID, seeds=(0, 1), config=GRID.config.with_(budget_hours=5.0), task=None)  # task from the config
     with pytest.raises(FolderInUse) as err:
         compare(other, fresh, progress=False, plots=False, resume=True)
     msg = str(err.value)
