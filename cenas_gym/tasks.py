@@ -28,12 +28,13 @@ from cenas_gym.simulator import REGRET_FLOOR, SimConfig
 TASKS = ("fixed-time", "target", "budget")
 
 #: Default quality target: 0.2 % of the true front's hypervolume left to find. Ten random
-#: trained cells start at a regret of 0.03-0.11 (seeds 0-3); vanilla LaMOO on 8 GPUs reached
-#: 0.002 in 31-55 h and the CE-NAS heuristic in 39-113 h on California from 2021-07-02 and
-#: Spain from 2022-04-04 (seeds 0-3, default accounting): within the 160 h cap for both, far
-#: enough from the start that the allocation decides the carbon spent on the way.
+#: trained cells start at a regret of 0.03-0.11 (seeds 0-3); with this package's LaMOO
+#: defaults, vanilla LaMOO on 8 GPUs reached 0.002 in 20-42 h and the CE-NAS heuristic in
+#: 31-84 h on California from 2021-07-02 and Spain from 2022-04-04 (seeds 0-3, default
+#: accounting): within the 160 h cap for both, far enough from the start that the
+#: allocation decides the carbon spent on the way.
 DEFAULT_TARGET_REGRET = 0.002
-#: Default time cap (h) of the target and budget tasks: twice the paper's 80 h budget.
+#: Default time cap (h) of the target and budget tasks: twice the authors' code default of 80 h.
 DEFAULT_CAP_HOURS = 160.0
 #: Default time budget (h) of the fixed-time task (the authors' code default).
 DEFAULT_FIXED_HOURS = 80.0
