@@ -106,8 +106,11 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
     **simulator_options)`` takes its time and carbon budgets from ``simulator_options``.
     ``trace`` is a shipped trace name (``cenas_gym.list_traces()``), a ``CarbonTrace``, or a
     list of them (one is drawn per episode, uniformly, from the episode's generator);
-    forecasters: ``oracle``, ``noisy`` (Gaussian error, sd = epsilon x mean intensity),
-    ``persistence``, ``yesterday``. ``simulator_options`` are the fields of
+    forecasters: ``oracle``, ``noisy`` (Gaussian error, sd = epsilon x mean intensity, drawn
+    anew each call), ``persistence``, ``yesterday``, ``revised`` (issued once per hour and
+    revised as it approaches; error sd epsilon x mean x sqrt(lead)) and ``ridge`` (a ridge
+    regression per lead fitted on the trace before the episode only); see
+    :mod:`cenas_gym.forecast`. ``simulator_options`` are the fields of
     :class:`~cenas_gym.simulator.SimConfig` (``n_gpus=8``, ``budget_hours=80``,
     ``carbon_budget_g``, ``optimizer="lamoo"``, ``accounting="default"``, ...).
 
