@@ -109,16 +109,7 @@ def kernel_of_matches(kernel: str, gamma: float, coef0: float, degree: int, edge
     Computed with libsvm's own arithmetic (``powi`` by squaring, ``|x|^2 + |y|^2 - 2 x.y`` for
     RBF, C's ``exp``/``tanh``), so a Gram matrix read from this table equals the one libsvm
     would compute, bit for bit."""
-
-    def powi(base: float, times: int) -> float:  # libsvm's svm.cpp
-        result, tmp = 1.0, base
-        while times > 0:
-            if times % 2 == 1:
-                result *= tmp
-            tmp *= tmp
-            times //= 2
-        return result
-
+    powi = _powi
     values = []
     for m in range(edges + 1):
         dot = float(m)  # x.y of one-hot cells: the number of matching edges
