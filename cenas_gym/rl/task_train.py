@@ -75,11 +75,14 @@ def train_task_agent(
     name: str | None = None,
     max_wall_s: float | None = None,
     target_regret: float | None = None,
+    warm_start: float = 0.0,
 ) -> Path:
     """Train PPO on ``TASK_ENV_IDS[task]`` (one training trace drawn per episode, random
     windows); returns the saved model zip. ``max_wall_s`` stops early (the steps done are in
     the ``.train.json``). ``target_regret`` replaces the target task's 0.002 in training
-    (the random proposer reaches 0.002 in no 160 h window: train it on an easier target)."""
+    (the random proposer reaches 0.002 in no 160 h window: train it on an easier target).
+    ``warm_start`` > 0 adds that much to the initial logit of "all GPUs train" (the policy
+    starts near vanilla, the strongest simple baseline; PPO learns when to deviate)."""
     import gymnasium as gym
     from stable_baselines3 import PPO
     from stable_baselines3.common.monitor import Monitor
@@ -104,6 +107,9 @@ def train_task_agent(
     venv.seed(seed)
     venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=PPO_ARGS["gamma"])
     model = PPO("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **PPO_ARGS)
+    if warm_start:
+        with torch.no_grad():
+            model.policy.action_net.bias[-1] += float(warm_start)
     started = time.monotonic()
     model.learn(total_timesteps=timesteps, callback=_EpisodeLog(out / f"{name}.episodes.csv", max_wall_s))
     wall = time.monotonic() - started
@@ -113,7 +119,7 @@ def train_task_agent(
     meta = {"env_id": env_id, "task": task, "env_kwargs": {k: v for k, v in env_kwargs.items() if k != "trace"},
             "traces": list(traces), "seed": seed, "timesteps_asked": timesteps, "num_timesteps": int(model.num_timesteps),
             "wall_s": round(wall, 1), "ppo": PPO_ARGS, "normalize": {"norm_obs": True, "norm_reward": True},
-            "n_stack": 1, "inputs": "CENAS-v1 observation only (causal: trailing 7 days, forecast, search state)"}
+            "n_stack": 1, "warm_start_logit": warm_start, "inputs": "CENAS-v1 observation only (causal: trailing 7 days, forecast, search state)"}
     (out / f"{name}.train.json").write_text(json.dumps(meta, indent=2))
     venv.close()
     print(f"saved {out / name}.zip after {model.num_timesteps} timesteps ({wall:.0f} s)", flush=True)
@@ -129,11 +135,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--optimizer", default="lamoo", choices=("lamoo", "random"))
     p.add_argument("--forecaster", default="noisy")
     p.add_argument("--max-wall-s", type=float, default=None)
+    p.add_argument("--warm-start", type=float, default=0.0, help="initial logit bonus of 'all GPUs train'")
     p.add_argument("--target-regret", type=float, default=None, help="training target of the target task (default 0.002)")
     a = p.parse_args(argv)
     for seed in (int(s) for s in a.seeds.split(",")):
         train_task_agent(a.task, Path(a.out) / f"seed{seed}", seed, a.timesteps, optimizer=a.optimizer,
-                         forecaster=a.forecaster, max_wall_s=a.max_wall_s, target_regret=a.target_regret)
+                         forecaster=a.forecaster, max_wall_s=a.max_wall_s, target_regret=a.target_regret, warm_start=a.warm_start)
 
 
 if __name__ == "__main__":
