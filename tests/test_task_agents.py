@@ -75,7 +75,7 @@ def test_agent_inputs_are_causal(name):
     trace = CarbonTrace.load("US-CAL-CISO:2023")
     config = _config(task)
     base = run_policy(policy, config, trace, seed=1, start=START)
-    cut = 5
+    cut = 3  # perturbed from hour cut + horizon + 1 = 10 on: inside the 12 h run
     start_index = trace.index_at(START)
     values = np.array(trace.values_g_per_kwh, dtype=float)
     values[start_index + cut + horizon + 1:] *= 3.0
