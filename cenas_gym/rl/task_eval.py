@@ -171,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--task", required=True, choices=("target", "budget"))
     p.add_argument("--traces", default="held-out", help="'held-out', 'train' or comma-separated trace names")
     p.add_argument("--policies", default=None, help="comma-separated policy names (LABEL=NAME allowed)")
-    p.add_argument("--reference", default=None, help="reference label (default: best non-learned of the list)")
+    p.add_argument("--reference", default=None, help="reference label (default: best non-learned of the list; oracles, "
+                   "which know the window, are never the reference)")
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--windows", type=int, default=2, help="random windows per trace and seed")
     p.add_argument("--optimizer", default="lamoo")
@@ -191,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = run_cases(a.task, traces, policies, seeds, a.windows, a.optimizer, a.jobs)
     rows.to_csv(out / "results.csv", index=False)
     learned = [lbl for lbl, name in map(_split, policies) if name.startswith("ppo")]
-    reference = a.reference or best_reference(policy_stats(rows, a.task), a.task, [lbl for lbl, _ in map(_split, policies) if lbl not in learned])
+    reference = a.reference or best_reference(policy_stats(rows, a.task), a.task, [lbl for lbl, name in map(_split, policies) if lbl not in learned and not name.startswith("oracle")])
     text = summary_markdown(rows, a.task, reference)
     command = "python -m cenas_gym.rl.task_eval " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
     (out / "summary.md").write_text(f"command: `{command}`\n\n{text}")
