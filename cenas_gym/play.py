@@ -2,7 +2,8 @@
 
 * :func:`make_policy` turns a name into a policy: the rule-based ones of
   :data:`cenas_gym.policies.RULE_BASED` and the learned agents of :data:`LEARNED`
-  (``ppo``: the shipped agent, ``ppo:PATH``: a saved one).
+  (``ppo``: the shipped v0 agent, ``ppo:PATH``: a saved one, ``ppo-target`` /
+  ``ppo-budget``: the shipped causal task agents).
 * :func:`policy_names` / :func:`default_policies` are the one list of names that help
   texts, error messages, ``compare`` and ``evaluate`` use.
 * :func:`run_policy` plays a policy on the simulator's fast path (or through the env when it
