@@ -2,7 +2,8 @@
 
 * :func:`make_policy` turns a name into a policy: the rule-based ones of
   :data:`cenas_gym.policies.RULE_BASED` and the learned agents of :data:`LEARNED`
-  (``ppo``: the shipped agent, ``ppo:PATH``: a saved one).
+  (``ppo``: the shipped v0 agent, ``ppo:PATH``: a saved one, ``ppo-target`` /
+  ``ppo-budget``: the shipped causal task agents).
 * :func:`policy_names` / :func:`default_policies` are the one list of names that help
   texts, error messages, ``compare`` and ``evaluate`` use.
 * :func:`run_policy` plays a policy on the simulator's fast path (or through the env when it
@@ -27,6 +28,7 @@ from cenas_gym.nasbench import ArchTable
 from cenas_gym.policies import RULE_BASED, Policy, make_rule_based
 from cenas_gym.rl.policy import PPOPolicy, shipped_agent_path
 from cenas_gym.simulator import SimConfig, Simulator
+from cenas_gym.tasks import task_of
 
 
 def _ppo(arg: str) -> Policy:
@@ -40,9 +42,25 @@ def _ppo(arg: str) -> Policy:
     return policy
 
 
+def _shipped_task_agent(name: str, stem: str) -> Callable[[str], Policy]:
+    def load(arg: str) -> Policy:
+        path = shipped_agent_path(stem)
+        if path is None:
+            raise ValueError(f"policy {name!r}: agents/{stem}.zip does not ship with this installation")
+        policy = PPOPolicy.load(path)
+        policy.name = name
+        return policy
+
+    return load
+
+
 #: Learned agents by the text before ``":"``: (usage, loader of the text after ``":"``).
+#: ``ppo-target`` / ``ppo-budget``: the causal task agents (agents/MODEL_CARD_target.md,
+#: agents/MODEL_CARD_budget.md), played through CENAS-v1 with the run's task.
 LEARNED: dict[str, tuple[str, Callable[[str], Policy]]] = {
     "ppo": ("ppo[:PATH]", _ppo),
+    "ppo-target": ("ppo-target", _shipped_task_agent("ppo-target", "ppo_target")),
+    "ppo-budget": ("ppo-budget", _shipped_task_agent("ppo-budget", "ppo_budget")),
 }
 
 
@@ -90,9 +108,7 @@ def run_policy(
     and the fast path give the same episode for the same seed.
     """
     if getattr(policy, "needs_observation", False):
-        # CENASEnv takes target_regret as a task argument, not a simulator option
-        task = "target" if config.target_regret is not None else None
-        return play_in_env(CENASEnv(trace=trace, start=start, task=task, **sim_options(config)), policy, seed)
+        return play_in_env(observing_env(policy, config, trace, start), policy, seed)
     prepare = getattr(policy, "prepare", None)  # oracles that replay the run first (oracle:target)
     if prepare is not None:
         prepare(config, trace, seed, start, table)
@@ -102,6 +118,23 @@ def run_policy(
     while not sim.done:
         sim.step(policy.act(None, step_info(sim)))
     return sim
+
+
+def observing_env(policy: Policy, config: SimConfig, trace: CarbonTrace, start: str | int | pd.Timestamp | None) -> CENASEnv:
+    """The env an observation-reading policy plays a run of ``config`` in: ``CENAS-v0``, or
+    for a v1 agent (``policy.env_version == "v1"``) ``CENAS-v1`` with the run's task and the
+    env options the agent was trained with (its forecaster). A task agent refuses a run of
+    another task (``ValueError``)."""
+    version = getattr(policy, "env_version", "v0")
+    if version == "v0":  # CENAS-v0 takes target_regret as a task argument, not a simulator option
+        task = "target" if config.target_regret is not None else None
+        return CENASEnv(trace=trace, start=start, task=task, **sim_options(config))
+    task = task_of(config).name
+    trained_for = getattr(policy, "task", None)
+    if trained_for is not None and trained_for != task:
+        raise ValueError(f"{getattr(policy, 'name', policy)}: trained for the {trained_for!r} task, the run is a {task!r} run")
+    options = {**sim_options(config), **getattr(policy, "env_options", {})}
+    return CENASEnv(trace=trace, start=start, version=version, task=task, **options)
 
 
 def play_in_env(env: gym.Env, policy: Policy, seed: int) -> Simulator:

@@ -18,9 +18,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("env", ("episodes", "observation", "rewards", "env", "render", "geo", "geo_env")),
     ("policies", ("policies", "a3c", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
     ("play", ("play",)),
-    ("train", ("rl.callbacks", "rl.train")),
+    ("train", ("rl.callbacks", "rl.train", "rl.task_train")),
     ("compare", ("runstore", "compare", "geo_compare", "tune")),
-    ("evaluate", ("rl.evaluate",)),
+    ("evaluate", ("rl.evaluate", "rl.task_eval")),
     ("cli", ("cli_common", "geo_cli", "cli")),
 ]
 LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}

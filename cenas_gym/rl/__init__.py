@@ -11,6 +11,10 @@ One job per module:
   :data:`HELD_OUT_TRACES` below).
 * :mod:`~cenas_gym.rl.callbacks`, :mod:`~cenas_gym.rl.train`: :func:`train_ppo`.
 * :mod:`~cenas_gym.rl.evaluate`: the agent against the baselines through ``compare``.
+* :mod:`~cenas_gym.rl.task_train`: the causal task agents for ``CENAS-Target-v1`` and
+  ``CENAS-Budget-v1`` (v1 observation only; ``ppo-target`` / ``ppo-budget``).
+* :mod:`~cenas_gym.rl.task_eval`: paired judgement of policy names on those tasks, and the
+  tuning of ``fixed:K`` / ``threshold:P`` on the training traces.
 
 Stable-Baselines3, PyTorch and PyYAML are needed to train or load an agent
 (``pip install cenas-gym[rl]``); importing this package imports none of them.

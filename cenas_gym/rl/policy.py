@@ -18,16 +18,16 @@ AGENT_NAME = "ppo_cenas"  # file stem of the shipped agent (agents/ppo_cenas.zip
 STATS_SUFFIX = ".obs_norm.npz"
 
 
-def shipped_agent_path() -> Path | None:
-    """The trained agent shipped with the package (``None`` if absent)."""
+def shipped_agent_path(name: str = AGENT_NAME) -> Path | None:
+    """The trained agent ``<name>.zip`` shipped with the package (``None`` if absent)."""
     here = Path(__file__).resolve().parent.parent
-    for candidate in (here.parent / "agents" / f"{AGENT_NAME}.zip", here / "agents_data" / f"{AGENT_NAME}.zip"):
+    for candidate in (here.parent / "agents" / f"{name}.zip", here / "agents_data" / f"{name}.zip"):
         if candidate.exists():
             return candidate
     try:
         from importlib.resources import files
 
-        path = Path(str(files("cenas_gym.agents_data") / f"{AGENT_NAME}.zip"))
+        path = Path(str(files("cenas_gym.agents_data") / f"{name}.zip"))
         return path if path.exists() else None
     except (ModuleNotFoundError, TypeError):
         return None
@@ -36,9 +36,26 @@ def shipped_agent_path() -> Path | None:
 # -- observation statistics as plain numbers -------------------------------------------------
 def stats_path_for(model_path: str | Path) -> Path:
     """``<name>.obs_norm.npz`` next to ``<name>.zip``."""
+    return _sibling(model_path, STATS_SUFFIX)
+
+
+def _sibling(model_path: str | Path, suffix: str) -> Path:
     model_path = Path(model_path)
     stem = model_path.name[: -len(".zip")] if model_path.name.endswith(".zip") else model_path.name
-    return model_path.with_name(stem + STATS_SUFFIX)
+    return model_path.with_name(stem + suffix)
+
+
+def read_train_meta(model_path: str | Path) -> dict[str, Any]:
+    """``<name>.train.json`` next to ``<name>.zip`` (empty when absent)."""
+    import json
+
+    path = _sibling(model_path, ".train.json")
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
 
 
 def save_obs_stats(path: str | Path, vec_normalize=None, obs_dim: int | None = None) -> Path:
@@ -90,18 +107,32 @@ def current_stats(vec_norm: Any, obs_dim: int) -> dict[str, Any]:
 class PPOPolicy:
     """A saved PPO agent behind the :mod:`cenas_gym.policies` interface.
 
-    It reads the env's observation, so it runs only through ``gym.make("CENAS-v0")``
-    (see :func:`cenas_gym.play.run_policy`), not on the simulator's fast path.
+    It reads the env's observation, so it runs only through the env it was trained on (see
+    :func:`cenas_gym.play.run_policy`), not on the simulator's fast path. Two kinds:
+
+    * the ``CENAS-v0`` agent (no ``env_id`` in its ``.train.json``): the v0 observation plus
+      the episode-window features of :mod:`cenas_gym.rl.features`;
+    * a task agent (:mod:`cenas_gym.rl.task_train`; ``env_id`` ``CENAS-Target-v1`` or
+      ``CENAS-Budget-v1``): the v1 observation only (causal), with the env options it was
+      trained with (``forecaster``) in :attr:`env_options`.
     """
 
     needs_observation = True  # run_policy plays it through the env
 
-    def __init__(self, model, stats: dict[str, Any], path: str | Path) -> None:
+    def __init__(self, model, stats: dict[str, Any], path: str | Path, meta: dict[str, Any] | None = None) -> None:
         self.model = model
         self.stats = stats
         self.path = Path(path)
         self.name = f"ppo:{path}"
         self.ctx: EpisodeContext | None = None
+        meta = meta or {}
+        #: ``"v0"`` (window features appended) or ``"v1"`` (the observation alone).
+        self.env_version: str = "v1" if meta.get("env_id") else "v0"
+        #: the task the agent was trained for (``None``: the v0 agent).
+        self.task: str | None = meta.get("task")
+        #: env arguments the observation depends on (forecaster), as trained.
+        self.env_options: dict[str, Any] = {k: v for k, v in (meta.get("env_kwargs") or {}).items()
+                                            if k in ("forecaster", "forecast_hours", "forecast_epsilon")}
 
     @classmethod
     def load(cls, path: str | Path, stats_path: str | Path | None = None) -> PPOPolicy:
@@ -128,7 +159,7 @@ class PPOPolicy:
         shape = model.observation_space.shape
         if shape is None or shape != stats["mean"].shape:
             raise ValueError(f"{stats_file}: stats have shape {stats['mean'].shape}, the model in {path} expects {shape}")
-        return cls(model, stats, path)
+        return cls(model, stats, path, read_train_meta(path))
 
     def reset(self, context: EpisodeContext, rng: np.random.Generator) -> None:
         self.ctx = context
@@ -142,7 +173,9 @@ class PPOPolicy:
             raise ValueError(f"{self.name} reads the env's observation: run it through gym.make('CENAS-v0') (cenas_gym.play.run_policy)")
         if self.ctx is None:
             raise RuntimeError(f"{self.name}: call reset(context, rng) first")
-        full = np.concatenate([np.asarray(observation, np.float32).reshape(-1), window_features(self.ctx, info["step"])])
+        full = np.asarray(observation, np.float32).reshape(-1)
+        if self.env_version == "v0":
+            full = np.concatenate([full, window_features(self.ctx, info["step"])])
         s = self.stats
         normed = (full - s["mean"]) / np.sqrt(s["var"] + s["epsilon"])
         return np.clip(normed, -s["clip_obs"], s["clip_obs"]).astype(np.float32)
