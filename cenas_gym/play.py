@@ -44,6 +44,8 @@ def _ppo(arg: str) -> Policy:
 
 def _shipped_task_agent(name: str, stem: str) -> Callable[[str], Policy]:
     def load(arg: str) -> Policy:
+        if arg:
+            raise ValueError(f"policy {name!r} takes no ':' argument (use ppo:PATH for a saved agent)")
         path = shipped_agent_path(stem)
         if path is None:
             raise ValueError(f"policy {name!r}: agents/{stem}.zip does not ship with this installation")

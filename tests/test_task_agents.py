@@ -103,3 +103,8 @@ def test_rl_zoo3_trains_the_task_ids(tmp_path, env_id):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert list(tmp_path.rglob(f"{env_id}.zip")), list(tmp_path.rglob("*"))
     assert list(tmp_path.rglob("vecnormalize.pkl"))
+
+
+def test_task_agent_names_take_no_argument():
+    with pytest.raises(ValueError, match="takes no ':' argument"):
+        make_policy("ppo-target:agents/ppo_target.zip")
