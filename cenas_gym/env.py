@@ -14,7 +14,8 @@ from gymnasium import spaces
 from cenas_gym import observation, rewards
 from cenas_gym.carbon import CarbonTrace
 from cenas_gym.episodes import SIM_OPTIONS, Episode, EpisodeContext, at_step, new_episode, step_info
-from cenas_gym.forecast import FORECASTERS, make_forecaster
+from cenas_gym.forecast import make_forecaster
+from cenas_gym.observation import check_observation_options
 from cenas_gym.simulator import SimConfig, Simulator
 from cenas_gym.tasks import TASKS, Task, make_task
 
@@ -157,12 +158,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        if forecaster not in FORECASTERS:
-            raise ValueError(f"forecaster must be one of {list(FORECASTERS)}, got {forecaster!r}")
-        if not isinstance(forecast_hours, (int, np.integer)) or forecast_hours < 0:
-            raise ValueError(f"forecast_hours must be a non-negative integer, got {forecast_hours!r}")
-        if action_type not in ("discrete", "continuous"):
-            raise ValueError(f"action_type must be 'discrete' or 'continuous', got {action_type!r}")
+        check_observation_options(forecaster, forecast_hours, action_type)
         for name, value in (("forecast_epsilon", forecast_epsilon), ("hv_weight", hv_weight),
                             ("carbon_weight_per_kg", carbon_weight_per_kg), ("carbon_price_per_kg", carbon_price_per_kg)):
             if not value >= 0:

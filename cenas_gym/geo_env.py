@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from gymnasium import spaces
 
-from cenas_gym.forecast import FORECASTERS, make_forecaster
+from cenas_gym.forecast import make_forecaster
+from cenas_gym.observation import check_observation_options
 from cenas_gym.rewards import DEFAULT_CARBON_PRICE_PER_KG, REWARDS, TASK_REWARDS, RewardWeights, StepResult
 from cenas_gym.geo import GeoEpisode, SiteSpec, align_sites, geo_step_info, make_sites, new_geo_episode
 from cenas_gym.simulator import REGRET_FLOOR, SimConfig
@@ -151,12 +152,7 @@ class CENASGeoEnv(gym.Env):
             raise ValueError(f"CENAS-Geo-v1 does not render; render_mode must be None, got {render_mode!r}")
         if task not in TASKS:
             raise ValueError(f"CENAS-Geo-v1: task must be one of {list(TASKS)}, got {task!r}")
-        if forecaster not in FORECASTERS:
-            raise ValueError(f"forecaster must be one of {list(FORECASTERS)}, got {forecaster!r}")
-        if not isinstance(forecast_hours, (int, np.integer)) or forecast_hours < 0:
-            raise ValueError(f"forecast_hours must be a non-negative integer, got {forecast_hours!r}")
-        if action_type not in ("discrete", "continuous"):
-            raise ValueError(f"action_type must be 'discrete' or 'continuous', got {action_type!r}")
+        check_observation_options(forecaster, forecast_hours, action_type)
         if forecast_epsilon < 0 or carbon_price_per_kg < 0 or (miss_penalty_kg is not None and miss_penalty_kg < 0):
             raise ValueError("forecast_epsilon, carbon_price_per_kg and miss_penalty_kg must be >= 0")
 

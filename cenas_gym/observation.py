@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cenas_gym.forecast import FORECASTERS
+
 INTENSITY_SCALE_G_PER_KWH = 500.0  # intensities enter the observation divided by this
 TRAINED_SCALE = 1000.0  # architectures trained enter the observation divided by this
 LOG10_REGRET_SCALE = 6.0  # -log10(regret) / 6: 0 at regret 1, 1 at the regret floor 1e-6
@@ -155,3 +157,14 @@ def markdown_table(table: tuple[Feature, ...], first: int = 0) -> str:
         if i >= first:
             lines.append(f"| {where} | {f.meaning} | {f.low:g} | {f.high:g} |")
     return "\n".join(lines)
+
+
+def check_observation_options(forecaster: str, forecast_hours: object, action_type: str) -> None:
+    """Raise ``ValueError`` naming the argument when a forecaster, forecast length (hours) or
+    action type is not one the envs (CENAS-v0/v1, CENAS-Geo-v1) accept."""
+    if forecaster not in FORECASTERS:
+        raise ValueError(f"forecaster must be one of {list(FORECASTERS)}, got {forecaster!r}")
+    if not isinstance(forecast_hours, (int, np.integer)) or forecast_hours < 0:
+        raise ValueError(f"forecast_hours must be a non-negative integer, got {forecast_hours!r}")
+    if action_type not in ("discrete", "continuous"):
+        raise ValueError(f"action_type must be 'discrete' or 'continuous', got {action_type!r}")
