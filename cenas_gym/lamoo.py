@@ -49,6 +49,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from cenas_gym.freecells import FreeCells, as_free_cells
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.pareto import count_dominators, hypervolume
 from cenas_gym.svm import ENCODINGS, FittedSVM, fit_svm, svm_features
@@ -268,21 +269,24 @@ class LaMOO:
         """Mask over the whole table: inside the selected region."""
         return self._inside(np.arange(self.ops.shape[0]))
 
-    def propose(self, n: int, available: np.ndarray) -> np.ndarray:
-        pool = np.flatnonzero(available)
-        if n <= 0 or pool.size == 0:
+    def propose(self, n: int, available: FreeCells | np.ndarray) -> np.ndarray:
+        free = as_free_cells(available)
+        n_free = len(free)
+        if n <= 0 or n_free == 0:
             return np.empty(0, dtype=np.int64)
-        n = min(n, pool.size)
+        n = min(n, n_free)
         if not self.region_path():
-            return self._rng.choice(pool, size=n, replace=False)
-        # uniform over the region: the first n of a random permutation that lie inside it;
-        # if it holds fewer, the rest are the first ones outside it (uniform too). Membership
-        # is tested along the permutation, a block at a time, only as far as needed.
-        order = self._rng.permutation(pool)
+            return free.nth(self._rng.choice(n_free, size=n, replace=False))
+        # uniform over the region: the first n of a random permutation of the free cells that
+        # lie inside it; if it holds fewer, the rest are the first ones outside it (uniform
+        # too). The permutation is drawn by rank (the random numbers of rng.permutation(free
+        # cells)); membership is tested along it, a block at a time, only as far as needed.
+        ranks = self._rng.permutation(n_free)
+        pool = free.cells()
         chosen: list[np.ndarray] = []
         found, start, block = 0, 0, max(128, 16 * n)
-        while found < n and start < order.size:
-            part = order[start : start + block]
+        while found < n and start < n_free:
+            part = pool[ranks[start : start + block]]
             hits = part[self._inside(part)]
             chosen.append(hits)
             found += hits.size
@@ -290,6 +294,7 @@ class LaMOO:
             block *= 2
         chosen_cells = np.concatenate(chosen)[:n]
         if chosen_cells.size < n:  # the whole permutation was tested
+            order = pool[ranks]
             outside = order[~self._inside(order)]
             chosen_cells = np.concatenate((chosen_cells, outside[: n - chosen_cells.size]))
         return chosen_cells
