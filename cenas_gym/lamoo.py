@@ -51,8 +51,8 @@ import numpy as np
 
 from cenas_gym.freecells import FreeCells, as_free_cells
 from cenas_gym.nasbench import ArchTable
-from cenas_gym.pareto import count_dominators, hypervolume
-from cenas_gym.svm import ENCODINGS, FittedSVM, fit_svm, svm_features
+from cenas_gym.svm import ENCODINGS, FittedSVM, fit_on_kernel_index, gamma_of, ordinal, svm_features
+from cenas_gym.trained_cells import TrainedCells
 
 N_OPS = 5
 SPLITS = ("labels", "svm")
@@ -127,7 +127,8 @@ class LamooConfig:
 class _Node:
     samples: np.ndarray  # NB201 indices
     depth: int
-    value: float
+    positions: np.ndarray = field(repr=False)  # the samples' positions in the order of training
+    value: float | None = None  # hypervolume of the samples; None until asked (LaMOO._value)
     svm: FittedSVM | None = None
     children: tuple[_Node, _Node] | None = None  # (good side, bad side)
     parent: _Node | None = field(default=None, repr=False)
@@ -163,50 +164,58 @@ class LaMOO:
         self.ref_point = ref_point
 
     def reset(self, acc_pct: np.ndarray, cost: np.ndarray, rng: np.random.Generator) -> None:
+        cfg = self.config
         self._acc = acc_pct
         self._cost = cost
         self._rng = rng
-        self._trained: list[int] = []
+        self._trained = TrainedCells(self.ops, acc_pct, cost, self.ref_point, cfg.kernel, cfg.encoding)
         self._path: list[tuple[FittedSVM, int]] | None = None  # None: refit before the next proposal
         self._membership: np.ndarray | None = None  # per cell: -1 untested, 0 outside, 1 inside
         self.root: _Node | None = None
 
     def observe(self, indices: np.ndarray) -> None:
         if len(indices):
-            self._trained.extend(int(i) for i in indices)
+            self._trained.add(indices)
             self._path = None
 
     # -- the partition -------------------------------------------------------------------
-    def _hv(self, idx: np.ndarray) -> float:
-        return hypervolume(self._acc[idx], self._cost[idx], *self.ref_point)
+    def _value(self, node: _Node) -> float:
+        """The node's hypervolume (computed when first asked: only the leaves' are needed)."""
+        if node.value is None:
+            node.value = self._trained.hypervolume(node.positions)
+        return node.value
 
-    def _build(self, idx: np.ndarray, depth: int, parent: _Node | None) -> _Node:
-        node = _Node(samples=idx, depth=depth, value=self._hv(idx), parent=parent)
+    def _build(self, pos: np.ndarray, depth: int, parent: _Node | None) -> _Node:
+        """The subtree over the trained cells at positions ``pos`` (in order of training)."""
+        idx = self._trained.cells[pos]
+        node = _Node(samples=idx, depth=depth, positions=pos, parent=parent)
         cfg = self.config
         if idx.size <= cfg.min_split or depth >= cfg.max_depth:
             return node
-        counts = count_dominators(self._acc[idx], self._cost[idx])
+        counts = self._trained.dominator_counts(pos)
         good = np.zeros(idx.size, dtype=np.int64)
         good[np.argsort(counts, kind="stable")[: (idx.size + 1) // 2]] = 1
         if good.min() == good.max():
             return node
-        svm = fit_svm(
-            self.ops[idx], good, kernel=cfg.kernel, degree=cfg.degree, gamma=cfg.gamma, C=cfg.C, encoding=cfg.encoding
+        ops = self.ops[idx]
+        x = self._features[idx] if cfg.encoding == "onehot" else ordinal(ops)  # what SVC would see
+        svm, side = fit_on_kernel_index(
+            ops, self._trained.kernel_index(pos), good,
+            kernel=cfg.kernel, degree=cfg.degree, gamma=gamma_of(x, cfg.gamma), C=cfg.C, encoding=cfg.encoding,
         )
-        side = svm.side(self.ops[idx])
         if side.min() == side.max():
             return node  # the SVM cannot separate: keep the node whole
         if cfg.split == "labels":
             side = good
         node.svm = svm
         node.children = (
-            self._build(idx[side == 1], depth + 1, node),
-            self._build(idx[side == 0], depth + 1, node),
+            self._build(pos[side == 1], depth + 1, node),
+            self._build(pos[side == 0], depth + 1, node),
         )
         return node
 
     def _ucb(self, node: _Node, n_parent: int) -> float:
-        return node.value + 2.0 * self.cp * np.sqrt(2.0 * np.log(n_parent) / node.samples.size)
+        return self._value(node) + 2.0 * self.cp * np.sqrt(2.0 * np.log(n_parent) / node.samples.size)
 
     def _select(self, root: _Node) -> _Node:
         if self.config.select == "mcts":
@@ -231,10 +240,10 @@ class LaMOO:
     def region_path(self) -> list[tuple[FittedSVM, int]]:
         """The selected region as (SVM, side) pairs from the root down (refitted if stale)."""
         if self._path is None:
-            if not self._trained:
+            if not self._trained.n:
                 self.root, self._path = None, []
                 return self._path
-            self.root = self._build(np.asarray(self._trained, dtype=np.int64), 0, None)
+            self.root = self._build(np.arange(self._trained.n), 0, None)
             leaf = self._select(self.root)
             path: list[tuple[FittedSVM, int]] = []
             while leaf.parent is not None:

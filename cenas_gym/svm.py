@@ -194,27 +194,66 @@ def fit_svm(
     if encoding not in ENCODINGS:
         raise ValueError(f"SVM encoding must be one of {list(ENCODINGS)}, got {encoding!r}")
     x = one_hot(ops) if encoding == "onehot" else ordinal(ops)
-    y = np.asarray(labels, dtype=np.float64)
+    svm, _ = fit_on_kernel_index(
+        ops, kernel_index(ops, ops, kernel, encoding), labels,
+        kernel=kernel, degree=degree, gamma=gamma_of(x, gamma), C=C, encoding=encoding,
+    )
+    return svm
+
+
+def gamma_of(x: np.ndarray, gamma: str | float) -> float:
+    """The kernel coefficient ``SVC`` uses on features ``x``: ``"scale"``, ``"auto"`` or a number."""
     if gamma == "scale":
         var = x.var()
-        gamma_value = 1.0 / (x.shape[1] * var) if var != 0 else 1.0
-    elif gamma == "auto":
-        gamma_value = 1.0 / x.shape[1]
-    else:
-        gamma_value = float(gamma)
-    # The Gram matrix from the kernel table equals libsvm's own kernel values bit for bit
-    # (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel.
+        return 1.0 / (x.shape[1] * var) if var != 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / x.shape[1]
+    return float(gamma)
+
+
+def kernel_index(ops_a: np.ndarray, ops_b: np.ndarray, kernel: str, encoding: str) -> np.ndarray:
+    """(len a, len b) integers the kernel between two cells is a function of (see the module
+    docstring): matching edges (one-hot), ``a.b`` or, for RBF, ``|a - b|^2`` of the op codes
+    (ordinal). Exact integers, as int64."""
+    a = np.asarray(ops_a, dtype=np.int64)[:, None, :]
+    b = np.asarray(ops_b, dtype=np.int64)[None, :, :]
     if encoding == "onehot":
-        gram = kernel_of_matches(kernel, gamma_value, 0.0, degree, ops.shape[1])[(x @ x.T).astype(np.intp)]
-    else:
-        codes = ops.astype(np.float64)
-        pair = codes @ codes.T  # a.b, exact
-        if kernel == "rbf":
-            square = np.diag(pair)
-            pair = square[:, None] + square[None, :] - 2.0 * pair
-        gram = ordinal_kernel_table(kernel, gamma_value, 0.0, degree, ops.shape[1])[pair.astype(np.intp)]
-    support, dual_coef, intercept_value = _fit_precomputed(gram, y, C)
-    return FittedSVM(kernel, degree, gamma_value, 0.0, ops[support], np.asarray(dual_coef), intercept_value, encoding)
+        return (a == b).sum(axis=2)
+    if kernel == "rbf":
+        return ((a - b) ** 2).sum(axis=2)
+    return (a * b).sum(axis=2)
+
+
+def kernel_table(kernel: str, gamma: float, degree: int, edges: int, encoding: str) -> np.ndarray:
+    """The kernel as a function of :func:`kernel_index` (coef0 = 0, as ``SVC``'s default)."""
+    if encoding == "onehot":
+        return kernel_of_matches(kernel, gamma, 0.0, degree, edges)
+    return ordinal_kernel_table(kernel, gamma, 0.0, degree, edges)
+
+
+def fit_on_kernel_index(
+    ops: np.ndarray,
+    index: np.ndarray,
+    labels: np.ndarray,
+    *,
+    kernel: str,
+    degree: int,
+    gamma: float,
+    C: float,
+    encoding: str,
+) -> tuple[FittedSVM, np.ndarray]:
+    """Fit on cells given their op codes and the (n, n) :func:`kernel_index` between them;
+    also returns the side (0/1, int64) the fitted SVM predicts for each of these cells.
+
+    The Gram matrix read from the kernel table equals libsvm's own kernel values bit for bit
+    (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel. The sides
+    are computed from the same kernel values as :meth:`FittedSVM.side` computes them."""
+    gram = kernel_table(kernel, gamma, degree, ops.shape[1], encoding)[index]
+    support, dual_coef, intercept = _fit_precomputed(gram, np.asarray(labels, dtype=np.float64), C)
+    dual = np.asarray(dual_coef)
+    svm = FittedSVM(kernel, degree, gamma, 0.0, ops[support], dual, intercept, encoding)
+    side = ((gram[:, support] @ dual + intercept) > 0).astype(np.int64)
+    return svm, side
 
 
 def _fit_precomputed(gram: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray, float]:
