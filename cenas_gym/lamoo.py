@@ -135,9 +135,10 @@ class _Node:
 
 
 @lru_cache(maxsize=8)
-def feature_table(table: ArchTable, encoding: str = "onehot") -> np.ndarray:
-    """The (cached, read-only) SVM features (:func:`cenas_gym.svm.svm_features`) of every cell."""
-    features = svm_features(table.ops, encoding)
+def feature_table(table: ArchTable, encoding: str = "onehot", dtype: type = np.float64) -> np.ndarray:
+    """The (cached, read-only) SVM features (:func:`cenas_gym.svm.svm_features`) of every cell,
+    as float64 or float32 (the same small integers and zeros/ones)."""
+    features = svm_features(table.ops, encoding).astype(dtype)
     features.flags.writeable = False
     return features
 
@@ -160,6 +161,7 @@ class LaMOO:
         self.config = config or LamooConfig()
         self.ops = table.ops.astype(np.int64)
         self._features = feature_table(table, self.config.encoding)  # what the SVMs multiply
+        self._features32 = feature_table(table, self.config.encoding, np.float32)  # the same, faster
         self.cp = self.config.cp_fraction * max_hv
         self.ref_point = ref_point
 
@@ -263,16 +265,18 @@ class LaMOO:
         membership = self._membership
         if membership is None:
             membership = self._membership = np.full(self.ops.shape[0], -1, dtype=np.int8)
-        unknown = cells[membership[cells] < 0]
+        known = membership[cells]
+        unknown = cells[known < 0]
         if unknown.size:
-            inside = np.ones(unknown.size, dtype=bool)
+            still = unknown  # the cells still inside
             for svm, side in reversed(path):
-                still = np.flatnonzero(inside)
-                if still.size == 0:
+                still = still[(svm.decision_features(self._features32[still]) > 0) == side]
+                if not still.size:
                     break
-                inside[still] = (svm.decision_features(self._features[unknown[still]]) > 0) == side
-            membership[unknown] = inside
-        return membership[cells] == 1
+            membership[unknown] = 0
+            membership[still] = 1
+            known = membership[cells]
+        return known == 1
 
     def region_mask(self) -> np.ndarray:
         """Mask over the whole table: inside the selected region."""

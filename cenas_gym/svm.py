@@ -155,10 +155,16 @@ class FittedSVM:
         """Decision values for a few cells given by their (n, edges) op codes."""
         return self.decision_features(svm_features(ops, self.encoding))
 
+    @cached_property
+    def _sv_features_t32(self) -> np.ndarray:
+        return np.ascontiguousarray(self._sv_features_t, dtype=np.float32)
+
     def decision_features(self, features: np.ndarray) -> np.ndarray:
-        """Decision values for cells given by :func:`svm_features` of their op codes."""
-        # dot products of one-hot features / op codes are exact small integers in float64
-        products = features @ self._sv_features_t
+        """Decision values for cells given by :func:`svm_features` of their op codes (float64,
+        or float32: the same values, as the products below are exact in both)."""
+        # dot products of one-hot features / op codes are exact small integers (at most
+        # 16 x edges), in float64 and in float32 alike; float32 multiplies twice as fast
+        products = features @ (self._sv_features_t32 if features.dtype == np.float32 else self._sv_features_t)
         if self.encoding == "ordinal" and self.kernel == "rbf":  # index by |a - b|^2 instead
             products = (features * features).sum(axis=1)[:, None] + self._sv_square[None, :] - 2.0 * products
         return self._kernel_table[products.astype(np.intp)] @ self.dual_coef + self.intercept
