@@ -46,24 +46,25 @@ class FreeCells:
         for cell in np.asarray(cells, dtype=np.int64).tolist():
             self.take(cell)
 
-    def nth(self, ranks: np.ndarray) -> np.ndarray:
-        """The free cells of the given ranks (0: the free cell of lowest index), as int64."""
-        ranks = np.asarray(ranks, dtype=np.int64)
+    def nth_one(self, rank: int) -> int:
+        """The free cell of one rank (0: the free cell of lowest index)."""
         taken = self._taken
+        lo, hi = 0, len(taken)
+        while lo < hi:  # the number of taken cells i with taken_i - i <= rank
+            mid = (lo + hi) // 2
+            if taken[mid] - mid <= rank:
+                lo = mid + 1
+            else:
+                hi = mid
+        return rank + lo
+
+    def nth(self, ranks: np.ndarray) -> np.ndarray:
+        """The free cells of the given ranks (1-D), as int64."""
+        ranks = np.asarray(ranks, dtype=np.int64)
         if ranks.size <= FEW_RANKS:
-            out = []
-            for rank in ranks.tolist():
-                lo, hi = 0, len(taken)
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if taken[mid] - mid <= rank:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                out.append(rank + lo)
-            return np.array(out, dtype=np.int64).reshape(ranks.shape)
+            return np.array([self.nth_one(rank) for rank in ranks.tolist()], dtype=np.int64)
         if self._free_below is None:
-            self._free_below = np.array(taken, dtype=np.int64) - np.arange(len(taken))
+            self._free_below = np.array(self._taken, dtype=np.int64) - np.arange(len(self._taken))
         return ranks + np.searchsorted(self._free_below, ranks, side="right")
 
     def cells(self) -> np.ndarray:
@@ -71,13 +72,13 @@ class FreeCells:
         return np.flatnonzero(self.mask)
 
 
-def draw_ranks(rng: np.random.Generator, n_free: int, n: int) -> np.ndarray:
-    """``rng.choice(n_free, size=n, replace=False)``: ``n`` distinct ranks below ``n_free``.
-    One rank is drawn as ``rng.integers(n_free)``, which is what choice draws then (Floyd's
-    algorithm's single bounded draw, no shuffle; tested), five times faster."""
+def draw(rng: np.random.Generator, free: FreeCells, n: int) -> np.ndarray:
+    """``rng.choice(free cells, size=n, replace=False)`` for ``0 < n <= len(free)``, by rank.
+    One cell is drawn as ``rng.integers(len(free))``: the single bounded draw choice makes
+    then (Floyd's algorithm, no shuffle; tested), five times faster."""
     if n == 1:
-        return np.array([rng.integers(n_free)], dtype=np.int64)
-    return rng.choice(n_free, size=n, replace=False)
+        return np.array([free.nth_one(int(rng.integers(len(free))))], dtype=np.int64)
+    return free.nth(rng.choice(len(free), size=n, replace=False))
 
 
 def as_free_cells(available: FreeCells | np.ndarray) -> FreeCells:

@@ -49,7 +49,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from cenas_gym.freecells import FreeCells, as_free_cells, draw_ranks
+from cenas_gym.freecells import FreeCells, as_free_cells, draw
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.svm import ENCODINGS, FittedSVM, fit_on_kernel_index, gamma_of, ordinal, svm_features
 from cenas_gym.trained_cells import TrainedCells
@@ -289,7 +289,7 @@ class LaMOO:
             return np.empty(0, dtype=np.int64)
         n = min(n, n_free)
         if not self.region_path():
-            return free.nth(draw_ranks(self._rng, n_free, n))
+            return draw(self._rng, free, n)
         # uniform over the region: the first n of a random permutation of the free cells that
         # lie inside it; if it holds fewer, the rest are the first ones outside it (uniform
         # too). The permutation is drawn by rank (the random numbers of rng.permutation(free

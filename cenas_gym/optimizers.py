@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from cenas_gym.freecells import FreeCells, as_free_cells, draw_ranks
+from cenas_gym.freecells import FreeCells, as_free_cells, draw
 from cenas_gym.nasbench import ArchTable
 
 
@@ -44,7 +44,7 @@ class RandomSearch:
         if n <= 0 or n_free == 0:
             return np.empty(0, dtype=np.int64)
         # the draw of rng.choice(free cells, ...), by rank: same random numbers, same cells
-        return free.nth(draw_ranks(self._rng, n_free, min(n, n_free)))
+        return draw(self._rng, free, min(n, n_free))
 
 
 OPTIMIZERS = ("lamoo", "random")
