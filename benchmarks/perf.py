@@ -10,7 +10,9 @@ Three measurements, each printed as a table:
    with LaMOO (the cost must stay flat as the search grows);
 3. resident memory over many ``CENAS-Target-v1`` random-search episodes (this checkout only).
 
-Every figure comes from a worker subprocess that runs one BLAS thread, so one core. With
+Every figure comes from a worker subprocess that runs one BLAS thread, so one core, and counts
+its own CPU time (``time.process_time``: steps per CPU-second, which another job on a shared
+machine disturbs less than wall time; on an idle core the two agree). With
 ``--against REF`` a second worker imports the package of REF (a temporary ``git worktree``,
 first on its ``sys.path``, removed afterwards); the workloads alternate between the two
 workers, so both see the same machine load, and the same seeds give the same episodes in both
@@ -79,10 +81,10 @@ def _play(env, env_id: str, pattern: str, seed: int, step_times: list[float] | N
     steps, done = 0, False
     while not done:
         action = policy.act(obs, info)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         obs, _, terminated, truncated, info = env.step(action)
         if step_times is not None:
-            step_times.append(time.perf_counter() - t0)
+            step_times.append(time.process_time() - t0)
         steps += 1
         done = terminated or truncated
     return steps
@@ -100,9 +102,9 @@ def throughput(env_id: str, optimizer: str, pattern: str, episodes: int) -> dict
     """Steps per second over ``episodes`` episodes (reset included, first reset excluded)."""
     env = _make(env_id, optimizer=optimizer)
     env.reset(seed=10**6)  # load the table and traces before timing
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     steps = sum(_play(env, env_id, pattern, seed) for seed in range(episodes))
-    seconds = time.perf_counter() - t0
+    seconds = time.process_time() - t0
     return {"steps": steps, "seconds": seconds, "steps_per_s": steps / seconds, "peak_rss_mb": _peak_rss_mb()}
 
 
