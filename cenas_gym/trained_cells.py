@@ -83,13 +83,13 @@ class TrainedCells:
         """(len, len) kernel indices between the trained cells at positions ``pos``."""
         if pos.size == self.n:  # the root: every trained cell, in order
             return self._index[: self.n, : self.n]
-        return self._index[np.ix_(pos, pos)]
+        return self._index[pos][:, pos]  # (np.ix_ gathers the same, 5x slower)
 
     def dominator_counts(self, pos: np.ndarray) -> np.ndarray:
         """For each cell at ``pos``, how many of the cells at ``pos`` dominate it."""
         if pos.size == self.n:
             return np.count_nonzero(self._dominates[: self.n, : self.n], axis=1)
-        return np.count_nonzero(self._dominates[np.ix_(pos, pos)], axis=1)
+        return np.count_nonzero(self._dominates[pos][:, pos], axis=1)
 
     def hypervolume(self, pos: np.ndarray) -> float:
         """Hypervolume (percent x cost unit) of the cells at ``pos`` (increasing positions)."""
