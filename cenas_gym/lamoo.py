@@ -25,6 +25,15 @@ features, ``encoding="onehot"``, the default) or as the authors do, six ordinal 
 ``op x 0.2`` (``encoding="ordinal"``; measured worse, see :class:`LamooConfig`); the SVMs
 are libsvm's, fitted as ``SVC`` fits them (:mod:`cenas_gym.svm`).
 
+Cost (issue 20; every number as 0.2.0 computed it, checked against a copy of 0.2.0's LaMOO in
+``tests/lamoo_reference.py``): a refit reads the kernel indices and dominance relations of its
+node samples from :class:`~cenas_gym.trained_cells.TrainedCells`, grown by the new rows only;
+a node's hypervolume is computed only when its UCB is asked for (the leaves, or the children
+on an MCTS descent); the random permutation is drawn by rank over
+:class:`~cenas_gym.freecells.FreeCells`, and membership tests multiply float32 features. What
+remains per refit is libsvm's solve (about n^2: ~1.3 ms for 300 samples) and per proposal the
+permutation of all free cells (~0.13 ms for 15,600), which the random stream requires.
+
 What the authors' code does (cake-lab/CE-NAS, files as stored at commit 42fcf77; the
 data README cites 7a2ad3e9 of the same repository; the LaMOO code ``cenas_RL.py`` runs):
 ``lamoo/Classifier.py`` ``split_data`` sends each sample to the good or bad kid by its

@@ -25,6 +25,9 @@ candidate cells lie. Three things make that cheap without changing a single deci
   (libsvm sums the float products ``0.2a x 0.2b``; here ``0.04 x`` the exact integer sum).
 - LaMOO tests region membership only for the cells it is about to propose
   (:mod:`cenas_gym.lamoo`), never for the whole space.
+- :func:`fit_on_kernel_index` fits on kernel indices the caller already has (LaMOO keeps
+  them for every pair of trained cells, :mod:`cenas_gym.trained_cells`) and returns the sides
+  the SVM predicts on its own samples from the Gram matrix it was fitted on.
 """
 
 from __future__ import annotations
