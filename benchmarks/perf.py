@@ -48,7 +48,8 @@ PATTERNS = {"vanilla": ("vanilla", "geo-vanilla"), "heuristic": ("heuristic", "g
 #: Episodes per throughput cell (seeds 0..k-1, random windows), full run and --quick.
 EPISODES = {"lamoo": 6, "random": 60}
 QUICK_EPISODES = {"lamoo": 1, "random": 2}
-LONG_HOURS, LONG_WINDOW_H, LONG_SEEDS = 160, 40, 2
+LONG_HOURS, LONG_WINDOW_H = 160, 40
+LONG_SEEDS = {"lamoo": 2, "random": 20}  # episodes of the long-episode check
 MEMORY_EPISODES = 10_000
 
 
@@ -108,10 +109,10 @@ def throughput(env_id: str, optimizer: str, pattern: str, episodes: int) -> dict
     return {"steps": steps, "seconds": seconds, "steps_per_s": steps / seconds, "peak_rss_mb": _peak_rss_mb()}
 
 
-def long_episode(pattern: str, hours: int, window_h: int, seeds: int) -> dict[str, float]:
+def long_episode(optimizer: str, pattern: str, hours: int, window_h: int, seeds: int) -> dict[str, float]:
     """Steps per second of env.step over the first and the last ``window_h`` hours of
-    ``hours``-hour CENAS-v1 episodes with LaMOO."""
-    env = _make("CENAS-v1", optimizer="lamoo", hours=hours)
+    ``hours``-hour CENAS-v1 episodes."""
+    env = _make("CENAS-v1", optimizer=optimizer, hours=hours)
     first = last = 0.0
     for seed in range(seeds):
         times: list[float] = []
@@ -194,7 +195,7 @@ def machine() -> dict[str, Any]:
 
 def run(args: argparse.Namespace, workers: list[Worker]) -> dict[str, Any]:
     episodes = QUICK_EPISODES if args.quick else EPISODES
-    hours, window, seeds = (16, 4, 1) if args.quick else (LONG_HOURS, LONG_WINDOW_H, LONG_SEEDS)
+    hours, window, seeds = (16, 4, {"lamoo": 1, "random": 1}) if args.quick else (LONG_HOURS, LONG_WINDOW_H, LONG_SEEDS)
     out: dict[str, Any] = {"machine": machine(), "workers": {w.label: w.info for w in workers},
                            "episodes": episodes, "throughput": [], "long": [], "memory": None}
     labels = [w.label for w in workers]
@@ -224,16 +225,19 @@ def run(args: argparse.Namespace, workers: list[Worker]) -> dict[str, Any]:
     print("peak resident memory after the runs above: " + ", ".join(
         f"{lab} {max(c[lab]['peak_rss_mb'] for c in out['throughput']):.0f} MB" for lab in labels))
 
-    print(f"\n2. LaMOO, CENAS-v1 {hours}-hour episodes ({seeds} seeds): env.step steps/s over the "
+    print(f"\n2. CENAS-v1 {hours}-hour episodes (seeds 0..k-1, k = {seeds['lamoo']} LaMOO, {seeds['random']} random search): env.step steps/s over the "
           f"first and the last {window} hours")
-    print(f"{'actions':<10} {'worker':<10} {'first':>8} {'last':>8} {'last/first':>10}")
-    for pattern in PATTERNS:
-        for w in workers:
-            result = w.ask(kind="long", pattern=pattern, hours=hours, window_h=window, seeds=seeds)
-            result.update(pattern=pattern, worker=w.label)
-            out["long"].append(result)
-            print(f"{pattern:<10} {w.label:<10} {result['first_steps_per_s']:>8.0f} {result['last_steps_per_s']:>8.0f} "
-                  f"{result['last_steps_per_s'] / result['first_steps_per_s']:>10.2f}", flush=True)
+    print(f"{'proposer':<8} {'actions':<10} {'worker':<10} {'first':>8} {'last':>8} {'last/first':>10}")
+    for optimizer in OPTIMIZERS:
+        for pattern in PATTERNS:
+            for w in workers:
+                result = w.ask(kind="long", optimizer=optimizer, pattern=pattern, hours=hours, window_h=window,
+                               seeds=seeds[optimizer])
+                result.update(optimizer=optimizer, pattern=pattern, worker=w.label)
+                out["long"].append(result)
+                print(f"{optimizer:<8} {pattern:<10} {w.label:<10} {result['first_steps_per_s']:>8.0f} "
+                      f"{result['last_steps_per_s']:>8.0f} {result['last_steps_per_s'] / result['first_steps_per_s']:>10.2f}",
+                      flush=True)
 
     n = args.memory_episodes if args.memory_episodes is not None else (20 if args.quick else MEMORY_EPISODES)
     if n > 0:
