@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV_IDS = ("CENAS-v0", "CENAS-v1", "CENAS-Target-v1", "CENAS-Geo-v1")
 OPTIMIZERS = ("lamoo", "random")
 PATTERNS = {"vanilla": ("vanilla", "geo-vanilla"), "heuristic": ("heuristic", "geo-heuristic")}
+#: LaMOO's other options, timed on CENAS-Target-v1 (rows "lamoo:NAME"): LamooConfig fields.
+LAMOO_OPTIONS = {"ordinal": {"encoding": "ordinal"}, "svm-split": {"split": "svm"}}
 #: Episodes per throughput cell (seeds 0..k-1, random windows), full run and --quick.
 EPISODES = {"lamoo": 6, "random": 60}
 QUICK_EPISODES = {"lamoo": 1, "random": 2}
@@ -100,8 +102,15 @@ def _make(env_id: str, **kwargs: Any):
 
 
 def throughput(env_id: str, optimizer: str, pattern: str, episodes: int) -> dict[str, float]:
-    """Steps per second over ``episodes`` episodes (reset included, first reset excluded)."""
-    env = _make(env_id, optimizer=optimizer)
+    """Steps per second over ``episodes`` episodes (reset included, first reset excluded);
+    ``optimizer`` ``"lamoo:NAME"`` sets :data:`LAMOO_OPTIONS` ``[NAME]``."""
+    kind, _, option = optimizer.partition(":")
+    options = {}
+    if option:
+        from cenas_gym.lamoo import LamooConfig
+
+        options["lamoo"] = LamooConfig(**LAMOO_OPTIONS[option])
+    env = _make(env_id, optimizer=kind, **options)
     env.reset(seed=10**6)  # load the table and traces before timing
     t0 = time.process_time()
     steps = sum(_play(env, env_id, pattern, seed) for seed in range(episodes))
@@ -205,23 +214,24 @@ def run(args: argparse.Namespace, workers: list[Worker]) -> dict[str, Any]:
     for w in workers:
         print(f"  {w.label}: cenas_gym {w.info['version']} from {w.info['package']}")
     print(f"\n1. env steps/s, reset included; seeds 0..k-1 on random windows "
-          f"(k = {episodes['lamoo']} LaMOO, {episodes['random']} random-search episodes)")
-    head = f"{'env id':<16} {'proposer':<8} {'actions':<9}" + "".join(f" {lab:>10}" for lab in labels)
+          f"(k = {episodes['lamoo']} LaMOO, {episodes['random']} random-search episodes); "
+          f"lamoo:NAME rows set LaMOO options {LAMOO_OPTIONS}")
+    head = f"{'env id':<16} {'proposer':<15} {'actions':<9}" + "".join(f" {lab:>10}" for lab in labels)
     print(head + (f" {'ratio':>7}" if ratio else ""))
-    for env_id in ENV_IDS:
-        for optimizer in OPTIMIZERS:
-            for pattern in PATTERNS:
-                spec = {"env_id": env_id, "optimizer": optimizer, "pattern": pattern}
-                cell = dict(spec)
-                for w in workers:
-                    cell[w.label] = w.ask(kind="throughput", episodes=episodes[optimizer], **spec)
-                row = f"{env_id:<16} {optimizer:<8} {pattern:<9}" + "".join(
-                    f" {cell[lab]['steps_per_s']:>10.0f}" for lab in labels)
-                if ratio:
-                    cell["ratio"] = cell[labels[0]]["steps_per_s"] / cell[labels[1]]["steps_per_s"]
-                    row += f" {cell['ratio']:>6.1f}x"
-                print(row, flush=True)
-                out["throughput"].append(cell)
+    cells = [(env_id, optimizer, pattern) for env_id in ENV_IDS for optimizer in OPTIMIZERS for pattern in PATTERNS]
+    cells += [("CENAS-Target-v1", f"lamoo:{name}", pattern) for name in LAMOO_OPTIONS for pattern in PATTERNS]
+    for env_id, optimizer, pattern in cells:
+        spec = {"env_id": env_id, "optimizer": optimizer, "pattern": pattern}
+        cell = dict(spec)
+        for w in workers:
+            cell[w.label] = w.ask(kind="throughput", episodes=episodes[optimizer.partition(":")[0]], **spec)
+        row = f"{env_id:<16} {optimizer:<15} {pattern:<9}" + "".join(
+            f" {cell[lab]['steps_per_s']:>10.0f}" for lab in labels)
+        if ratio:
+            cell["ratio"] = cell[labels[0]]["steps_per_s"] / cell[labels[1]]["steps_per_s"]
+            row += f" {cell['ratio']:>6.1f}x"
+        print(row, flush=True)
+        out["throughput"].append(cell)
     print("peak resident memory after the runs above: " + ", ".join(
         f"{lab} {max(c[lab]['peak_rss_mb'] for c in out['throughput']):.0f} MB" for lab in labels))
 

@@ -25,7 +25,8 @@ def test_perf_quick_prints_every_cell_long_episode_and_memory():
     for env_id in ("CENAS-v0", "CENAS-v1", "CENAS-Target-v1", "CENAS-Geo-v1"):
         for optimizer in ("lamoo", "random"):
             for pattern in ("vanilla", "heuristic"):
-                assert f"{env_id:<16} {optimizer:<8} {pattern:<9}" in out, f"missing {env_id} {optimizer} {pattern}:\n{out}"
+                assert f"{env_id:<16} {optimizer:<15} {pattern:<9}" in out, f"missing {env_id} {optimizer} {pattern}:\n{out}"
+    assert "CENAS-Target-v1  lamoo:ordinal" in out and "CENAS-Target-v1  lamoo:svm-split" in out
     for line in ("peak resident memory", "first and the last", "after      2 episodes", "growth from episode"):
         assert line in out, f"missing {line!r} in:\n{out}"
 
