@@ -213,8 +213,9 @@ class LaMOO:
         svm, side = fit_on_kernel_index(
             ops, self._trained.kernel_index(pos), good,
             kernel=cfg.kernel, degree=cfg.degree, gamma=gamma_of(x, cfg.gamma), C=cfg.C, encoding=cfg.encoding,
+            need_sides=cfg.split == "svm",
         )
-        if side.min() == side.max():
+        if side is not None and side.min() == side.max():
             return node  # the SVM cannot separate: keep the node whole
         if cfg.split == "labels":
             side = good
@@ -279,7 +280,7 @@ class LaMOO:
         if unknown.size:
             still = unknown  # the cells still inside
             for svm, side in reversed(path):
-                still = still[(svm.decision_features(self._features32[still]) > 0) == side]
+                still = still[svm.on_side(self._features32[still], side)]
                 if not still.size:
                     break
             membership[unknown] = 0

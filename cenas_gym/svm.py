@@ -172,6 +172,16 @@ class FittedSVM:
             products = (features * features).sum(axis=1)[:, None] + self._sv_square[None, :] - 2.0 * products
         return self._kernel_table.take(products.astype(np.intp)) @ self.dual_coef + self.intercept
 
+    def on_side(self, features: np.ndarray, side: int) -> np.ndarray:
+        """Whether the SVM puts each cell (given by :func:`svm_features`, float32 or float64)
+        on ``side``: ``(decision > 0) == side``. Compared as ``x > -b`` instead of ``x + b > 0``:
+        the same answer, as a rounded sum is never zero unless the exact one is."""
+        if self.encoding == "ordinal" and self.kernel == "rbf":
+            return (self.decision_features(features) > 0) == side
+        products = features @ (self._sv_features_t32 if features.dtype == np.float32 else self._sv_features_t)
+        partial = self._kernel_table.take(products.astype(np.intp)) @ self.dual_coef
+        return partial > -self.intercept if side else partial <= -self.intercept
+
     @cached_property
     def _sv_square(self) -> np.ndarray:
         return (self.sv_ops.astype(np.float64) ** 2).sum(axis=1)
@@ -250,17 +260,29 @@ def fit_on_kernel_index(
     gamma: float,
     C: float,
     encoding: str,
-) -> tuple[FittedSVM, np.ndarray]:
+    need_sides: bool = True,
+) -> tuple[FittedSVM, np.ndarray | None]:
     """Fit on cells given their op codes and the (n, n) :func:`kernel_index` between them;
     also returns the side (0/1, int64) the fitted SVM predicts for each of these cells.
 
     The Gram matrix read from the kernel table equals libsvm's own kernel values bit for bit
     (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel. The sides
-    are computed from the same kernel values as :meth:`FittedSVM.side` computes them."""
+    are computed from the same kernel values as :meth:`FittedSVM.side` computes them.
+
+    With ``need_sides=False`` (the caller only asks whether the SVM predicts both sides) the
+    sides are ``None`` when the fit has margin support vectors (``0 < |alpha| < C``) of both
+    labels: libsvm stops with their decision values within its tolerance (1e-3) of +-1, so
+    the SVM predicts both sides."""
     gram = kernel_table(kernel, gamma, degree, ops.shape[1], encoding).take(index)  # = table[index], faster
-    support, dual_coef, intercept = _fit_precomputed(gram, np.asarray(labels, dtype=np.float64), C)
+    y = np.asarray(labels, dtype=np.float64)
+    support, dual_coef, intercept = _fit_precomputed(gram, y, C)
     dual = np.asarray(dual_coef)
     svm = FittedSVM(kernel, degree, gamma, 0.0, ops[support], dual, intercept, encoding)
+    if not need_sides:
+        margin = np.abs(dual) < C
+        margin_labels = y[support[margin]]
+        if margin_labels.size and margin_labels.min() != margin_labels.max():
+            return svm, None
     side = ((gram[:, support] @ dual + intercept) > 0).astype(np.int64)
     return svm, side
 

@@ -48,6 +48,7 @@ class TrainedCells:
         self.cells = np.empty(0, dtype=np.int64)  # NB201 indices, in order of arrival
         self._index = np.empty((0, 0), dtype=np.uint8)  # kernel index between trained cells
         self._dominates = np.empty((0, 0), dtype=bool)  # [i, j]: cell j dominates cell i
+        self._root_counts = np.empty(0, dtype=np.int64)  # per trained cell: trained cells dominating it
         self._sorted: np.ndarray | None = None  # positions in hypervolume sweep order
 
     def add(self, cells: np.ndarray) -> None:
@@ -76,6 +77,11 @@ class TrainedCells:
         # "j dominates i": at least as good in both objectives, better in one (as count_dominators)
         self._dominates[n0:n1, :n1] = (acc >= a) & (cost <= c) & ((acc > a) | (cost < c))
         self._dominates[:n1, n0:n1] = ((a >= acc) & (c <= cost) & ((a > acc) | (c < cost))).T
+        # the root's dominator counts, kept up to date: new rows counted, old rows incremented
+        counts = np.zeros(self._dominates.shape[0], dtype=np.int64)
+        counts[:n0] = self._root_counts[:n0] + np.count_nonzero(self._dominates[:n0, n0:n1], axis=1)
+        counts[n0:n1] = np.count_nonzero(self._dominates[n0:n1, :n1], axis=1)
+        self._root_counts = counts
         self.n = n1
         self._sorted = None
 
@@ -88,7 +94,7 @@ class TrainedCells:
     def dominator_counts(self, pos: np.ndarray) -> np.ndarray:
         """For each cell at ``pos``, how many of the cells at ``pos`` dominate it."""
         if pos.size == self.n:
-            return np.count_nonzero(self._dominates[: self.n, : self.n], axis=1)
+            return self._root_counts[: self.n].copy()
         return np.count_nonzero(self._dominates[pos][:, pos], axis=1)
 
     def hypervolume(self, pos: np.ndarray) -> float:

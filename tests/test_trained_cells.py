@@ -1,0 +1,30 @@
+"""TrainedCells answers what the plain functions answer, for any node (subset) of the trained cells."""
+
+import numpy as np
+import pytest
+
+from cenas_gym.nasbench import ArchTable
+from cenas_gym.pareto import Objectives, count_dominators, hypervolume
+from cenas_gym.svm import kernel_index
+from cenas_gym.trained_cells import TrainedCells
+
+
+@pytest.mark.parametrize("kernel,encoding", [("poly", "onehot"), ("poly", "ordinal"), ("rbf", "ordinal")])
+def test_node_queries_equal_the_plain_computation(kernel, encoding):
+    table = ArchTable.load()
+    objectives = Objectives()
+    acc, cost = objectives.values(table)
+    ref = objectives.reference_point(table)
+    ops = table.ops.astype(np.int64)
+    rng = np.random.default_rng(0)
+    cells = TrainedCells(ops, acc, cost, ref, kernel, encoding)
+    order = rng.choice(acc.size, size=300, replace=False)
+    for batch in np.array_split(order, 7):  # grows past its first capacity
+        cells.add(batch)
+        n = cells.n
+        for pos in (np.arange(n), np.sort(rng.choice(n, size=n // 2, replace=False))):
+            idx = order[pos]
+            assert np.array_equal(cells.cells[pos], idx)
+            assert np.array_equal(cells.dominator_counts(pos), count_dominators(acc[idx], cost[idx]))
+            assert np.array_equal(cells.kernel_index(pos), kernel_index(ops[idx], ops[idx], kernel, encoding))
+            assert cells.hypervolume(pos) == hypervolume(acc[idx], cost[idx], *ref)  # bit for bit
