@@ -198,8 +198,12 @@ def machine() -> dict[str, Any]:
         pass
     import numpy
 
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if git("status", "--porcelain", "cenas_gym") else "")
     return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(), "numpy": numpy.__version__,
-            "load_avg": os.getloadavg()}
+            "load_avg": os.getloadavg(), "this_commit": commit}
 
 
 def run(args: argparse.Namespace, workers: list[Worker]) -> dict[str, Any]:
@@ -212,7 +216,8 @@ def run(args: argparse.Namespace, workers: list[Worker]) -> dict[str, Any]:
     print(f"{out['machine']['nproc']} cores ({out['machine']['cpu']}), one BLAS thread per worker; "
           f"load average {out['machine']['load_avg'][0]:.2f}")
     for w in workers:
-        print(f"  {w.label}: cenas_gym {w.info['version']} from {w.info['package']}")
+        at = f" at {out['machine']['this_commit']}" if w.label == "this" else ""
+        print(f"  {w.label}: cenas_gym {w.info['version']} from {w.info['package']}{at}")
     print(f"\n1. env steps/s, reset included; seeds 0..k-1 on random windows "
           f"(k = {episodes['lamoo']} LaMOO, {episodes['random']} random-search episodes); "
           f"lamoo:NAME rows set LaMOO options {LAMOO_OPTIONS}")
