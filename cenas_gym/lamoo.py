@@ -152,6 +152,16 @@ def feature_table(table: ArchTable, encoding: str = "onehot", dtype: type = np.f
     return features
 
 
+@lru_cache(maxsize=8)
+def one_hot_square_deviations(table: ArchTable) -> np.ndarray:
+    """``(x - 0.2)^2`` of every one-hot feature of every cell (cached, read-only): what
+    ``x.var()`` sums for any set of one-hot rows, whose mean is 6n / 30n = 0.2 for every n."""
+    deviation = feature_table(table, "onehot") - 0.2
+    squares = deviation * deviation
+    squares.flags.writeable = False
+    return squares
+
+
 def one_hot_table(table: ArchTable) -> np.ndarray:
     """The (cached, read-only) one-hot features of every cell of a table."""
     return feature_table(table, "onehot")
@@ -171,6 +181,7 @@ class LaMOO:
         self.ops = table.ops.astype(np.int64)
         self._features = feature_table(table, self.config.encoding)  # what the SVMs multiply
         self._features32 = feature_table(table, self.config.encoding, np.float32)  # the same, faster
+        self._square_deviations = one_hot_square_deviations(table)  # for gamma "scale" on one-hot rows
         self.cp = self.config.cp_fraction * max_hv
         self.ref_point = ref_point
 
@@ -209,10 +220,9 @@ class LaMOO:
         if good.min() == good.max():
             return node
         ops = self.ops[idx]
-        x = self._features[idx] if cfg.encoding == "onehot" else ordinal(ops)  # what SVC would see
         svm, side = fit_on_kernel_index(
             ops, self._trained.kernel_index(pos), good,
-            kernel=cfg.kernel, degree=cfg.degree, gamma=gamma_of(x, cfg.gamma), C=cfg.C, encoding=cfg.encoding,
+            kernel=cfg.kernel, degree=cfg.degree, gamma=self._gamma(idx, ops), C=cfg.C, encoding=cfg.encoding,
             need_sides=cfg.split == "svm",
         )
         if side is not None and side.min() == side.max():
@@ -225,6 +235,19 @@ class LaMOO:
             self._build(pos[side == 0], depth + 1, node),
         )
         return node
+
+    def _gamma(self, idx: np.ndarray, ops: np.ndarray) -> float:
+        """The kernel coefficient ``SVC`` would use on these cells' features (:func:`gamma_of`)."""
+        cfg = self.config
+        if cfg.encoding == "ordinal":
+            return gamma_of(ordinal(ops), cfg.gamma)
+        if cfg.gamma != "scale":
+            return gamma_of(self._features[idx], cfg.gamma)
+        # x.var() of one-hot rows x, with numpy's own steps: mean 0.2 (see
+        # one_hot_square_deviations), the same squares summed by the same reduction, / 30n
+        width = self._features.shape[1]
+        var = float(self._square_deviations[idx].sum()) / (idx.size * width)
+        return 1.0 / (width * var) if var != 0 else 1.0
 
     def _ucb(self, node: _Node, n_parent: int) -> float:
         return self._value(node) + 2.0 * self.cp * np.sqrt(2.0 * np.log(n_parent) / node.samples.size)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -106,8 +106,10 @@ def _powi(base: float, times: int) -> float:  # libsvm's svm.cpp
     return result
 
 
+@lru_cache(maxsize=1024)  # LaMOO's refits meet the same few gamma values again and again
 def kernel_of_matches(kernel: str, gamma: float, coef0: float, degree: int, edges: int) -> np.ndarray:
-    """Kernel value between two one-hot cells that agree on m edges, for m = 0..edges.
+    """Kernel value between two one-hot cells that agree on m edges, for m = 0..edges
+    (cached, read-only).
 
     Computed with libsvm's own arithmetic (``powi`` by squaring, ``|x|^2 + |y|^2 - 2 x.y`` for
     RBF, C's ``exp``/``tanh``), so a Gram matrix read from this table equals the one libsvm
@@ -124,7 +126,9 @@ def kernel_of_matches(kernel: str, gamma: float, coef0: float, degree: int, edge
             values.append(math.exp(-gamma * (float(edges) + float(edges) - 2.0 * dot)))
         else:  # sigmoid
             values.append(math.tanh(gamma * dot + coef0))
-    return np.array(values)
+    table = np.array(values)
+    table.flags.writeable = False
+    return table
 
 
 @dataclass(frozen=True)
