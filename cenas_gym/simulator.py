@@ -50,6 +50,7 @@ import pandas as pd
 from cenas_gym.accounting import CarbonAccounting, get_accounting
 from cenas_gym.candidates import CandidateQueue
 from cenas_gym.carbon import CarbonTrace
+from cenas_gym.freecells import FreeCells
 from cenas_gym.lamoo import LamooConfig
 from cenas_gym.nasbench import ArchTable
 from cenas_gym.optimizers import OPTIMIZERS, Optimizer, make_optimizer
@@ -290,7 +291,7 @@ class Simulator:
         self.optimizer.reset(space.acc_pct, space.cost, rng)
 
         self.t = 0  # steps done
-        self.available = np.ones(space.size, dtype=bool)  # never trained, queued nor screened
+        self.free = FreeCells(space.size)  # never trained, queued nor screened
         self.trained: list[int] = []
         self.candidates = CandidateQueue(space.est_acc_pct, space.cost)  # screened, waiting
         self.unfinished: deque[list] = deque()  # [nb201 index, remaining seconds], oldest first
@@ -317,6 +318,12 @@ class Simulator:
         return energy_kwh * float(self._intensity[0])
 
     # -- state ---------------------------------------------------------------------------
+    @property
+    def available(self) -> np.ndarray:
+        """Mask over the table: True for the cells never trained, queued nor screened (read-only
+        use; the simulator changes it through :attr:`free`)."""
+        return self.free.mask
+
     @property
     def queue(self) -> list[int]:
         """Screened candidates waiting for training, in arrival order (read-only view;
@@ -387,7 +394,7 @@ class Simulator:
         indices = np.asarray(indices, dtype=np.int64)
         if indices.size == 0:
             return
-        self.available[indices] = False
+        self.free.take_many(indices)
         self.trained.extend(int(i) for i in indices)
         self._hv.add(self.space.acc_pct[indices], self.space.cost[indices])
         self.optimizer.observe(indices)
@@ -438,7 +445,7 @@ class Simulator:
         def screen() -> None:
             nonlocal sample_busy_s
             while n_sample and len(self.candidates) < cfg.queue_cap:
-                proposal = self.optimizer.propose(cfg.queue_cap - len(self.candidates), self.available)
+                proposal = self.optimizer.propose(cfg.queue_cap - len(self.candidates), self.free)
                 if proposal.size == 0:
                     return
                 for arch in proposal:
@@ -446,7 +453,7 @@ class Simulator:
                     if sample_busy_s + cost_s > sample_capacity_s:
                         return
                     sample_busy_s += cost_s
-                    self.available[arch] = False
+                    self.free.take(arch)
                     self.candidates.append(int(arch))
                     self.n_screened += 1
 
@@ -468,11 +475,11 @@ class Simulator:
                 resumed = False
                 screen()
             else:
-                proposal = self.optimizer.propose(1, self.available)
+                proposal = self.optimizer.propose(1, self.free)
                 if proposal.size == 0:
                     continue  # nothing left to train: this GPU idles
                 arch = int(proposal[0])
-                self.available[arch] = False
+                self.free.take(arch)
                 remaining = float(space.train_s[arch])
                 resumed = False
             if remaining <= step_s - t:
