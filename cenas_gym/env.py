@@ -359,7 +359,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             hv_progress=self._progress,
             hv_progress_gain=self._last_gain,
             n_trained=len(sim.trained),
-            queue_share=len(sim.queue) / self.config.queue_cap,
+            queue_share=sim.queue_share,
             unfinished_share=sim.unfinished_work_s / (self.config.n_gpus * self.config.step_s),
             regret=self._regret,
             target_regret=self.config.target_regret,
