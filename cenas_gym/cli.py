@@ -145,8 +145,40 @@ def add_sim_options(p: argparse.ArgumentParser) -> None:
                    help="stop at the end of the hour in which X kg CO2eq have been emitted")
     p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=DEFAULT_COST,
                    help=f"hardware-cost objective (default {DEFAULT_COST})")
-    p.add_argument("--estimator", default="oneshot",
-                   help="cheap accuracy estimate used when sampling: oneshot (default), fewshot or acc12")
+    add_screening_options(p)
+
+
+def add_screening_options(p: argparse.ArgumentParser, keep_preset: bool = False) -> None:
+    """``--screening``, ``--estimator``, ``--pool-cap`` and ``--supernet-train-gpu-h``
+    (``keep_preset``: every default is the preset's)."""
+    from cenas_gym.estimators import ESTIMATOR_SPECS
+    from cenas_gym.screening import SCREENING_MODES
+
+    p.add_argument("--screening", choices=list(SCREENING_MODES), default=None if keep_preset else "queue",
+                   help="what screened candidates do: queue (the authors': all are trained, the estimate orders "
+                        "the queue; the default) or select (they compete by expected HV improvement over the true "
+                        "front; dominated ones are dropped). See cenas_gym/screening.py")
+    p.add_argument("--estimator", choices=list(ESTIMATOR_SPECS), default=None if keep_preset else "oneshot",
+                   help="cheap estimate used when sampling (default oneshot); oracle is the true accuracy, a "
+                        "ceiling that cannot be deployed. Costs: cenas_gym/estimators.py")
+    p.add_argument("--pool-cap", type=int, default=None, metavar="N",
+                   help="screened candidates that may wait in the modes other than queue (default 200)")
+    p.add_argument("--supernet-train-gpu-h", type=float, default=None, metavar="H",
+                   help="one-time supernet training charged (GPU-hours). Default: the estimator's stated cost with "
+                        "--screening other than queue, 0 with queue (the authors' simulator and v0/v1: supernet free)")
+
+
+def screening_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`SimConfig` fields that :func:`add_screening_options` set (only those given)."""
+    fields: dict[str, Any] = {}
+    for name in ("screening", "estimator", "pool_cap"):
+        if getattr(args, name, None) is not None:
+            fields[name] = getattr(args, name)
+    if getattr(args, "supernet_train_gpu_h", None) is not None:
+        fields["supernet_train_gpu_h"] = args.supernet_train_gpu_h
+    elif "screening" in fields:  # None: the estimator's stated cost
+        fields["supernet_train_gpu_h"] = 0.0 if fields["screening"] == "queue" else None
+    return fields
 
 
 def add_task_options(p: argparse.ArgumentParser) -> None:
@@ -190,9 +222,9 @@ def config_from_args(args: argparse.Namespace):  # -> SimConfig
     config = SimConfig(
         n_gpus=args.gpus,
         optimizer=args.optimizer,
-        estimator=args.estimator,
         objectives=Objectives(cost=args.cost),
         accounting=args.accounting,
+        **screening_fields(args),
     )
     return task_from_args(args).apply(config)
 
@@ -429,6 +461,8 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "accounting": args.accounting,
         "hardware_metric": config.objectives.cost,
         "estimator": config.estimator,
+        "screening": config.screening,
+        "supernet_gpu_h": config.supernet_gpu_h,
         "budget_hours": config.budget_hours,
         "carbon_budget_kg": None if budget_g is None else budget_g / 1000.0,
         "task": task_of(config).name,
@@ -482,7 +516,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"  target {r['target_regret']:g}      MISSED within {r['budget_hours']:g} h")
     print(f"  HV per kg         {per_kg} (not a verdict: HV saturates, so it pays for stopping early)")
-    print(f"  trained/screened  {r['n_trained']} / {r['n_screened']}")
+    print(f"  trained/screened  {r['n_trained']} / {r['n_screened']} ({r['screening']} screening, "
+          f"estimator {r['estimator']}, {r['n_discarded']} discarded)")
     print(f"  GPU hours         train {r['train_gpu_h']:.1f}, sample {r['sample_gpu_h']:.1f}, "
           f"idle {r['idle_gpu_h']:.1f}")
     print(f"  99% of final HV   after {r['hours_to_99pct_hv']:g} h")
@@ -531,6 +566,7 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=None, help="accounting preset")
     p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
                    help="one carbon budget for every run (replaces the preset's budgets)")
+    add_screening_options(p, keep_preset=True)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
                    help="default: process when --jobs > 1, else serial")
@@ -571,6 +607,7 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
         changes["optimizer"] = args.optimizer
     if args.accounting is not None:
         changes["accounting"] = args.accounting
+    changes.update(screening_fields(args))
     # the budget axis belongs to the budget task; one --carbon-budget-kg replaces it
     budgets = grid.carbon_budgets_kg if task.name == "budget" and args.carbon_budget_kg is None else ()
     config = task.apply(grid.config.with_(**changes))
@@ -763,6 +800,7 @@ def add_tune(sub: Any) -> None:
     p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
     p.add_argument("--optimizer", choices=("lamoo", "random"), default="lamoo", help="search algorithm (default lamoo)")
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default", help="accounting preset")
+    add_screening_options(p)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.set_defaults(func=cmd_tune)
 
@@ -784,7 +822,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise CLIError(f"--jobs must be >= 1, got {args.jobs}")
     _check_output_dir(str(Path(args.out).expanduser()), "--out")
     candidates = _split(args.candidates) if args.candidates else list(FIXED_CANDIDATES + THRESHOLD_CANDIDATES)
-    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting)
+    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting,
+                       **screening_fields(args))
     scores, best, results = tune(task, _split(args.traces), parse_seeds(args.seeds), config, candidates,
                                  jobs=args.jobs, backend="process" if args.jobs > 1 else "serial")
     command = "cenas-gym " + " ".join(sys.argv[1:]) if sys.argv and "tune" in sys.argv else "cenas-gym tune"

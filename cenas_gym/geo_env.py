@@ -117,6 +117,8 @@ class CENASGeoEnv(gym.Env):
     :class:`~cenas_gym.simulator.SimConfig` fields (``optimizer="lamoo"``, ``accounting``...).
 
     ## Version History
+    * v2: the simulator defaults of :data:`cenas_gym.V2_SIMULATOR_DEFAULTS` (screened
+      candidates compete, 12-epoch estimate, ``shared`` accounting).
     * v1: initial version (task-aligned rewards from the start).
     """
 

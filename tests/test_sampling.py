@@ -30,3 +30,177 @@ def test_shared_charges_busy_gpus_at_board_power_and_released_gpus_nothing():
         default.train_power_w, default.sample_power_w, default.pue, default.charge_initial_samples)
     # a sampling GPU-hour costs what a training one does
     assert shared.energy_kwh(0.0, 3600.0, 0.0) == shared.energy_kwh(3600.0, 0.0, 0.0)
+
+
+# ---------------------------------------------------------------------- estimators and their cost
+from cenas_gym.estimators import ESTIMATOR_SPECS, estimate_values, screening_seconds  # noqa: E402
+from cenas_gym.nasbench import ArchTable  # noqa: E402
+from cenas_gym.screening import (  # noqa: E402
+    DISCARD_Z,
+    ErrorModel,
+    ScreenedPool,
+    expected_hv_improvement,
+    fit_error_model,
+)
+from cenas_gym.simulator import SimConfig, Simulator  # noqa: E402
+
+STEP_S = 3600.0
+
+
+@pytest.fixture(scope="module")
+def table() -> ArchTable:
+    return ArchTable.load()
+
+
+@pytest.fixture(scope="module")
+def table_5400() -> ArchTable:
+    frame = ArchTable.load().frame.copy()
+    frame["train_time_cifar10_s"] = 5400.0
+    return ArchTable(frame)
+
+
+def test_acc12_screening_costs_12_of_200_epochs_of_the_cells_training(table):
+    np.testing.assert_array_equal(screening_seconds(table, "acc12"), table.column("train_time_cifar10_s") * (12 / 200))
+
+
+def test_zero_cost_proxies_cost_their_measured_time_and_are_finite(table):
+    np.testing.assert_array_equal(screening_seconds(table, "naswot"), table.column("naswot_time_s"))
+    np.testing.assert_array_equal(screening_seconds(table, "synflow"), table.column("synflow_time_s"))
+    for name in ("naswot", "synflow"):
+        raw, est = table.column(ESTIMATOR_SPECS[name].column), estimate_values(table, name)
+        assert np.isfinite(est).all() and (est[np.isfinite(raw)] == raw[np.isfinite(raw)]).all()
+        assert (est[~np.isfinite(raw)] == raw[np.isfinite(raw)].min()).all()
+
+
+def test_oracle_is_the_true_accuracy_and_not_deployable(table):
+    np.testing.assert_array_equal(estimate_values(table, "oracle"), table.column("acc_cifar10_pct"))
+    assert not ESTIMATOR_SPECS["oracle"].deployable
+    assert all(spec.deployable for name, spec in ESTIMATOR_SPECS.items() if name != "oracle")
+
+
+def test_queue_mode_charges_acc12_screenings_exactly(table_5400):
+    cfg = SimConfig(n_gpus=1, budget_hours=1, n_init=2, optimizer="random", queue_cap=10, estimator="acc12",
+                    accounting="shared")
+    sim = Simulator(cfg, trace_of([100.0]), np.random.default_rng(0), table_5400)
+    record = sim.step(0)
+    assert record["sample_gpu_s"] == 10 * 5400.0 * 12 / 200  # 10 screenings of 324 s, then the queue is full
+    assert record["idle_gpu_s"] == STEP_S - 3240.0
+    assert record["carbon_g"] == pytest.approx(3240.0 * 400.0 * 1.1 / 3.6e6 * 100.0, rel=1e-12)  # idle released
+
+
+def test_supernet_none_charges_the_estimators_stated_cost_once(table_5400):
+    cfg = SimConfig(n_gpus=2, budget_hours=1, n_init=4, optimizer="random", estimator="fewshot",
+                    supernet_train_gpu_h=None, accounting="shared")
+    sim = Simulator(cfg, trace_of([50.0]), np.random.default_rng(0), table_5400)
+    gpu_s = 4 * 5400.0 + ESTIMATOR_SPECS["fewshot"].supernet_gpu_h * 3600.0
+    assert sim.init_energy_kwh == pytest.approx(gpu_s * 400.0 * 1.1 / 3.6e6, rel=1e-12)
+    assert cfg.supernet_gpu_h == 10.0 and SimConfig().supernet_gpu_h == 0.0  # default: v0/v1, supernet free
+
+
+# ---------------------------------------------------------------------- screening modes
+def test_queue_is_the_default_screening():
+    assert SimConfig().screening == "queue"
+
+
+@pytest.mark.parametrize(("field", "value"), [("screening", "magic"), ("estimator", "zero-cost"), ("pool_cap", 0)])
+def test_bad_screening_settings_name_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        SimConfig(**{field: value})
+
+
+def test_select_with_no_sampling_gpu_is_vanilla():
+    trace = CarbonTrace.load("US-CAL-CISO:2021").window("2021-07-02T06:00Z", 12)
+    runs = []
+    for screening in ("queue", "select"):
+        cfg = SimConfig(n_gpus=4, budget_hours=12, screening=screening, estimator="acc12", accounting="shared")
+        sim = Simulator(cfg, trace, np.random.default_rng(3))
+        for _ in range(12):
+            sim.step(4)
+        runs.append(sim)
+    queue, select = runs
+    assert select.trained == queue.trained
+    assert select.history == queue.history
+    assert select.n_screened == 0 and select.pool.n_discarded == 0
+
+
+def test_select_with_the_oracle_reaches_the_target_where_the_queue_does_not():
+    trace = CarbonTrace.load("US-CAL-CISO:2021").window("2021-07-02T06:00Z", 12)
+    trained = {}
+    for screening in ("queue", "select"):
+        cfg = SimConfig(n_gpus=4, budget_hours=12, screening=screening, estimator="oracle", target_regret=0.002)
+        sim = Simulator(cfg, trace, np.random.default_rng(0))
+        while not sim.done:
+            sim.step(2)
+        trained[screening] = (sim.reached_target, len(sim.trained))
+    assert trained["select"][0] and not trained["queue"][0]
+
+
+def test_ehvi_with_no_error_is_the_exact_hypervolume_gain():
+    from cenas_gym.pareto import hypervolume
+
+    front_acc, front_cost, ref = np.array([90.0, 80.0, 60.0]), np.array([10.0, 5.0, 2.0]), (0.0, 20.0)
+    for acc, cost in [(85.0, 4.0), (95.0, 15.0), (70.0, 1.0), (50.0, 3.0), (99.0, 25.0)]:
+        gain = hypervolume(np.append(front_acc, acc), np.append(front_cost, cost), *ref) - hypervolume(front_acc, front_cost, *ref)
+        assert expected_hv_improvement([acc], 0.0, [cost], front_acc, front_cost, ref)[0] == pytest.approx(gain, abs=1e-9)
+    # with error: the expectation over N(85, 3^2) is above the gain at the mean (convex in accuracy)
+    at_mean = expected_hv_improvement([85.0], 0.0, [4.0], front_acc, front_cost, ref)[0]
+    assert expected_hv_improvement([85.0], 3.0, [4.0], front_acc, front_cost, ref)[0] > at_mean
+
+
+def test_error_model_of_an_exact_estimate_is_the_identity():
+    model = fit_error_model(np.array([50.0, 70.0, 90.0, 93.0]), np.array([50.0, 70.0, 90.0, 93.0]))
+    assert model.intercept == pytest.approx(0.0, abs=1e-9) and model.slope == pytest.approx(1.0)
+    assert model.sd == pytest.approx(1e-6)
+
+
+def test_pool_discards_what_the_front_dominates_under_the_model():
+    est = np.array([80.0, 89.0, 95.0])
+    cost = np.array([5.0, 5.0, 5.0])
+    pool = ScreenedPool(est, cost)
+    for cell in range(3):
+        pool.append(cell)
+    model = ErrorModel(0.0, 1.0, 1.0, 10)  # truth ~ estimate +- 1 %
+    # front point (90 %, cost 4): needs > 90 % at cost 5; 80 + 2 sd and 89 + 2 sd - only 89 survives
+    assert 89.0 + DISCARD_Z > 90.0 > 80.0 + DISCARD_Z
+    assert pool.discard_dominated(model, np.array([90.0]), np.array([4.0]), 0.0) == 1
+    assert pool.cells == [1, 2] and pool.n_discarded == 1
+    assert pool.pop_best(model, np.array([90.0]), np.array([4.0]), (0.0, 20.0)) == 2
+
+
+# ---------------------------------------------------------------------- env ids and command line
+def test_v2_ids_select_with_acc12_under_shared_and_v1_keeps_the_queue():
+    import gymnasium as gym
+
+    import cenas_gym
+
+    for env_id in ("CENAS-v2", "CENAS-Target-v2", "CENAS-Budget-v2"):
+        config = gym.make(env_id).unwrapped.config
+        assert (config.screening, config.estimator, config.accounting) == ("select", "acc12", "shared"), env_id
+    assert gym.spec("CENAS-Geo-v2").kwargs == cenas_gym.V2_SIMULATOR_DEFAULTS
+    for env_id in ("CENAS-v0", "CENAS-v1", "CENAS-Target-v1"):
+        config = gym.make(env_id).unwrapped.config
+        assert (config.screening, config.estimator, config.supernet_train_gpu_h) == ("queue", "oneshot", 0.0)
+    with pytest.raises(ValueError, match="screening"):
+        gym.make("CENAS-v2", screening="magic")
+
+
+def test_cli_run_reports_trained_screened_and_kg_to_target(capsys):
+    import json
+
+    from cenas_gym.cli import main
+
+    argv = ["run", "--policy", "fixed:4", "--task", "target", "--accounting", "shared", "--screening", "select",
+            "--estimator", "acc12", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["screening"] == "select" and out["estimator"] == "acc12" and out["accounting"] == "shared"
+    assert out["reached_target"] and out["kg_to_target"] == out["carbon_kg"] > 0
+    assert out["n_screened"] > out["n_trained"] > 0 and out["n_discarded"] > 0
+
+
+@pytest.mark.parametrize(("option", "value"), [("--screening", "magic"), ("--estimator", "magic")])
+def test_cli_names_a_bad_screening_or_estimator(option, value, capsys):
+    from cenas_gym.cli import main
+
+    assert main(["run", "--policy", "vanilla", option, value]) == 2
+    assert option in capsys.readouterr().err
