@@ -204,3 +204,54 @@ def test_cli_names_a_bad_screening_or_estimator(option, value, capsys):
 
     assert main(["run", "--policy", "vanilla", option, value]) == 2
     assert option in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- the benchmark scripts
+def _bench(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sampling_grid_runs_vanilla_once_per_window_and_seed():
+    bench = _bench("sampling")
+    specs = bench.plan(bench.WINDOWS, bench.SEEDS, bench.POLICIES, tuple(ESTIMATOR_SPECS), ("queue", "select"))
+    vanilla = [s for _, s in specs if s.policy == "vanilla"]
+    assert len(vanilla) == len(bench.WINDOWS) * len(bench.SEEDS) == 30
+    assert len(specs) == 30 * (1 + len(bench.POLICIES) * len(ESTIMATOR_SPECS) * 2)
+    assert all(s.config.supernet_gpu_h == 0.0 and s.config.screening == "queue" for s in vanilla)
+    assert all(s.config.accounting == "shared" and s.config.target_regret == 0.002 for _, s in specs)
+    fewshot = next(s for k, s in specs if "|fewshot|" in k)
+    assert fewshot.config.supernet_gpu_h == ESTIMATOR_SPECS["fewshot"].supernet_gpu_h
+
+
+@pytest.mark.slow
+def test_sampling_quick_subset_writes_the_report(tmp_path):
+    bench = _bench("sampling")
+    assert bench.main(["--quick", "--policies", "fixed:4", "--estimators", "oracle", "--modes", "select",
+                       "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "summary.md").read_text()
+    assert "| fixed:4 | oracle | select | 4/4 |" in text
+
+
+def test_headroom_family_sizes_and_plans():
+    bench = _bench("headroom")
+    assert len(bench.single_plans()) == 10 and len(bench.geo_plans(4)) == 15
+    plan = bench._policy("plan:q0.5@48h", geo=False)
+    assert (plan.level, plan.deadline_h) == (0.5, 48)
+    assert bench._policy("plan:sites0+2", geo=True).subset == (0, 2)
+
+
+@pytest.mark.slow
+def test_headroom_episode_charges_each_accounting():
+    bench = _bench("headroom")
+    row = bench.play({"phase": "eval", "region": "US-CAL-CISO:2022", "policy": "vanilla", "mode": "queue",
+                      "start": "2022-07-02T06:00Z", "seed": 0})
+    # vanilla never samples or idles: shared = default; cenas charges 1 kW / (400 W x 1.1) per GPU and not the start
+    assert row["kg_to_target_shared"] == pytest.approx(row["kg_to_target_default"])
+    assert row["kg_to_target_cenas"] > row["kg_to_target_shared"]
