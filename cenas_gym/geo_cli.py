@@ -76,7 +76,7 @@ def cmd_run_geo(args: argparse.Namespace) -> int:
     sites = sites_from_text(args.sites)
     policy = make_geo_policy(args.policy)
     task = _task_from_args(args, "fixed-time")
-    from cenas_gym.cli import screening_fields
+    from cenas_gym.cli_common import screening_fields
 
     config = task.apply(SimConfig(optimizer=args.optimizer, objectives=Objectives(cost=args.cost),
                                   accounting=args.accounting, **screening_fields(args)))
@@ -145,7 +145,7 @@ def cmd_compare_geo(args: argparse.Namespace) -> int:
     for option, name in (("optimizer", "optimizer"), ("accounting", "accounting")):
         if getattr(args, option) is not None:
             config = config.with_(**{name: getattr(args, option)})
-    from cenas_gym.cli import screening_fields
+    from cenas_gym.cli_common import screening_fields
 
     config = config.with_(**screening_fields(args))
     grid = replace(
