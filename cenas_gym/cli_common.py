@@ -97,7 +97,8 @@ def add_screening_options(p: argparse.ArgumentParser, keep_preset: bool = False)
     p.add_argument("--screening", choices=list(SCREENING_MODES), default=None if keep_preset else "queue",
                    help="what screened candidates do: queue (the authors': all are trained, the estimate orders "
                         "the queue; the default) or select (they compete by expected HV improvement over the true "
-                        "front; dominated ones are dropped). See cenas_gym/screening.py")
+                        "front; dominated ones are dropped) or partition (select, and LaMOO's partition learns from "
+                        "the screened cells at their predicted accuracy). See cenas_gym/screening.py")
     p.add_argument("--estimator", choices=list(ESTIMATOR_SPECS), default=None if keep_preset else "oneshot",
                    help="cheap estimate used when sampling (default oneshot); oracle is the true accuracy, a "
                         "ceiling that cannot be deployed. Costs: cenas_gym/estimators.py")

@@ -20,6 +20,14 @@
     they have seconds left; a pool at its cap stops sampling (its GPUs are released). With
     no sampling GPUs the pool stays empty and training takes fresh proposals, as vanilla.
 
+``"partition"`` (beyond the paper)
+    ``select``, and LaMOO's partition learns from the screened cells too: once per step the
+    cells waiting in the pool enter LaMOO's tree at the accuracy the error model predicts
+    (labelled by fidelity: replaced by the truth once trained;
+    :class:`cenas_gym.lamoo.MultiFidelityLaMOO`), so sampling moves the search region, where
+    the estimates' overall rank information lives, and not only the choice among screened
+    cells. Random search ignores it.
+
 Expected improvement (2-D, cost known, accuracy ~ N(mu, sd)): with the front sorted by
 accuracy, the width a point of cost ``c`` adds at accuracy level ``y`` is
 ``w(y) = max(0, m(y) - c)``, ``m(y)`` the smallest front cost among points at least ``y``
@@ -36,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-SCREENING_MODES: tuple[str, ...] = ("queue", "select")
+SCREENING_MODES: tuple[str, ...] = ("queue", "select", "partition")
 #: A candidate is discarded when even ``mean + DISCARD_Z sd`` adds nothing to the true front.
 DISCARD_Z = 2.0
 #: The error model is fitted on the trained cells whose estimate is in this upper share of

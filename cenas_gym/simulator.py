@@ -103,8 +103,9 @@ class SimConfig:
         n_init: architectures trained before the search starts (chosen at random).
         queue_cap: most screened candidates waiting for training (``screening="queue"``).
         screening: what screened candidates do (:mod:`cenas_gym.screening`): ``"queue"``
-            (the authors': all are trained, the estimate orders the queue) or ``"select"``
-            (they compete by expected hypervolume improvement; dominated ones are dropped).
+            (the authors': all are trained, the estimate orders the queue), ``"select"``
+            (they compete by expected hypervolume improvement; dominated ones are dropped)
+            or ``"partition"`` (``select``, and LaMOO's partition learns from them too).
         pool_cap: most screened candidates waiting in the modes other than ``"queue"``
             (sampling stops while the pool is full; a candidate leaves it when trained or
             discarded).
@@ -306,6 +307,10 @@ class Simulator:
             space.ref_point,
             **(vars(config.lamoo) if config.optimizer == "lamoo" else {}),
         )
+        if config.screening == "partition" and config.optimizer == "lamoo":
+            from cenas_gym.lamoo import MultiFidelityLaMOO  # LaMOO that learns from screened cells too
+
+            self.optimizer = MultiFidelityLaMOO(space.table, space.max_hv, space.ref_point, config.lamoo)
         self.optimizer.reset(space.acc_pct, space.cost, rng)
 
         self.t = 0  # steps done
@@ -582,6 +587,10 @@ class Simulator:
         if n_sample:
             pool.discard_dominated(model, *self._scoring_front(model), ref_acc)
         screen()
+        learn = getattr(self.optimizer, "observe_estimates", None)  # screening="partition"
+        if learn is not None and cfg.screening == "partition" and pool.cells:
+            cells = np.asarray(pool.cells, dtype=np.int64)
+            learn(cells, model.mean(space.est_acc_pct[cells]))
         finished: list[int] = []
         train_busy_s = 0.0
         carried: list[list] = []

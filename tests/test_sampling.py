@@ -108,10 +108,11 @@ def test_bad_screening_settings_name_the_field(field, value):
         SimConfig(**{field: value})
 
 
-def test_select_with_no_sampling_gpu_is_vanilla():
+@pytest.mark.parametrize("mode", ["select", "partition"])
+def test_a_new_mode_with_no_sampling_gpu_is_vanilla(mode):
     trace = CarbonTrace.load("US-CAL-CISO:2021").window("2021-07-02T06:00Z", 12)
     runs = []
-    for screening in ("queue", "select"):
+    for screening in ("queue", mode):
         cfg = SimConfig(n_gpus=4, budget_hours=12, screening=screening, estimator="acc12", accounting="shared")
         sim = Simulator(cfg, trace, np.random.default_rng(3))
         for _ in range(12):
@@ -255,3 +256,21 @@ def test_headroom_episode_charges_each_accounting():
     # vanilla never samples or idles: shared = default; cenas charges 1 kW / (400 W x 1.1) per GPU and not the start
     assert row["kg_to_target_shared"] == pytest.approx(row["kg_to_target_default"])
     assert row["kg_to_target_cenas"] > row["kg_to_target_shared"]
+
+
+def test_multi_fidelity_lamoo_learns_estimates_and_replaces_them_with_the_truth(table):
+    from cenas_gym.lamoo import MultiFidelityLaMOO
+    from cenas_gym.pareto import Objectives
+
+    acc, cost = Objectives().values(table)
+    lamoo = MultiFidelityLaMOO(table, max_hv=1.0, ref_point=(0.0, 100.0))
+    lamoo.reset(acc, cost, np.random.default_rng(0))
+    trained = np.arange(0, 40)
+    lamoo.observe(trained)
+    lamoo.observe_estimates(np.array([100, 101]), np.array([99.0, 98.0]))
+    lamoo.region_path()
+    assert set(lamoo.root.samples.tolist()) == set(range(40)) | {100, 101}
+    assert lamoo._acc[100] == 99.0 and acc[100] != 99.0  # the shared truth is untouched
+    lamoo.observe(np.array([100]))
+    assert lamoo._acc[100] == acc[100]
+    assert lamoo._trained[-1] == 100 and len(lamoo._trained) == 41
