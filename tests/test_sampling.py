@@ -221,10 +221,12 @@ def _bench(name: str):
 
 def test_sampling_grid_runs_vanilla_once_per_window_and_seed():
     bench = _bench("sampling")
-    specs = bench.plan(bench.WINDOWS, bench.SEEDS, bench.POLICIES, tuple(ESTIMATOR_SPECS), ("queue", "select"))
+    modes = ("queue", "select", "partition")
+    specs = bench.plan(bench.WINDOWS, bench.SEEDS, bench.POLICIES, tuple(ESTIMATOR_SPECS), modes, bench.OTHER_SEEDS)
     vanilla = [s for _, s in specs if s.policy == "vanilla"]
     assert len(vanilla) == len(bench.WINDOWS) * len(bench.SEEDS) == 30
-    assert len(specs) == 30 * (1 + len(bench.POLICIES) * len(ESTIMATOR_SPECS) * 2)
+    per_case = len(bench.POLICIES) * len(modes)
+    assert len(specs) == 30 * (1 + per_case * 2) + 15 * per_case * (len(ESTIMATOR_SPECS) - 2) == 1830
     assert all(s.config.supernet_gpu_h == 0.0 and s.config.screening == "queue" for s in vanilla)
     assert all(s.config.accounting == "shared" and s.config.target_regret == 0.002 for _, s in specs)
     fewshot = next(s for k, s in specs if "|fewshot|" in k)
