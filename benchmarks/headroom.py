@@ -7,7 +7,7 @@ the best plan in hindsight, per accounting x task x region x screening mode (iss
 Rows: accounting ``default`` / ``shared`` / ``cenas`` x task (``target``: kg to reach HV regret
 0.002 within 160 h; ``budget``: final log10 regret for 25 kg within 160 h) x region (single
 sites US-CAL-CISO, ES, NO, EIA-SOCO with 8 GPUs, 2022 traces; the 4-site geo preset,
-:data:`cenas_gym.geo.DEFAULT_SITES`) x screening ``queue`` (the authors') and ``select``
+:data:`cenas_gym.geo.DEFAULT_SITES`) x screening ``queue`` (the authors') and ``partition``
 (acc12 at its real cost). Columns:
 
 - ``vanilla``: every GPU trains every hour (geo: ``geo-vanilla``).
@@ -73,7 +73,7 @@ GEO = "geo"
 WINDOWS = ("2022-01-10T00:00Z", "2022-04-04T00:00Z", "2022-07-02T06:00Z", "2022-10-03T00:00Z")  # the geo preset's
 SEEDS = (0,)
 #: Screening modes and the estimator each uses.
-MODES = {"queue": "oneshot", "select": "acc12"}
+MODES = {"queue": "oneshot", "partition": "acc12"}
 PLAN_LEVELS = (0.25, 0.5, 0.75)  # quantiles of the window's intensity
 PLAN_DEADLINES = (48, None)  # hours; None: no deadline
 #: Constant splits in the family too: a screening mode that informs training wants GPUs
@@ -345,7 +345,7 @@ def summarize(runs: pd.DataFrame, quick: bool, command: str) -> tuple[str, pd.Da
         f"- budget: final log10 HV regret for {BUDGET_KG:g} kg within {DEFAULT_CAP_HOURS:g} h (lower is better); "
         "'hindsight - vanilla' = mean difference (-0.3: half the regret)",
         f"- screening `queue` (the authors', one-shot estimate, supernet charged only to runs that sampled) and "
-        f"`select` (acc12 at 12/200 of a training per screening); single sites: 8 GPUs; geo: "
+        f"`partition` (the best measured mode: screened cells compete and inform LaMOO; acc12 at 12/200 of a training per screening); single sites: 8 GPUs; geo: "
         f"{', '.join(DEFAULT_SITES)}",
         "- tuned: chosen on the training traces only, per accounting, task and mode (geo: geo-greedy, untuned)",
         f"- runs: {len(runs)} episodes ({int((runs['phase'] == 'tune').sum())} for tuning)",

@@ -35,11 +35,12 @@ def __getattr__(name: str) -> Any:
 
 #: What the v2 ids change in the simulator (issue 21, README "Sampling that informs the
 #: search"): screened candidates compete for training by expected HV improvement under an
-#: error model of the 12-epoch estimate (charged 12/200 of a training per screening), on a
+#: error model of the 12-epoch estimate (charged 12/200 of a training per screening) and
+#: LaMOO's partition learns from them too (``partition``, the best measured mode), on a
 #: shared cluster (GPUs that neither train nor sample are released). Any of them can be
 #: overridden through ``gym.make``.
 V2_SIMULATOR_DEFAULTS: dict[str, Any] = {
-    "screening": "select",
+    "screening": "partition",
     "estimator": "acc12",
     "accounting": "shared",
     "supernet_train_gpu_h": None,  # the estimator's stated supernet cost (acc12: none)

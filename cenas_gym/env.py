@@ -117,7 +117,8 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
 
     ## Version History
     * v2: v1's observation and rewards on a search in which sampling informs training:
-      screened candidates compete (``screening="select"``), estimated by 12-epoch accuracy
+      screened candidates compete and LaMOO learns from them (``screening="partition"``),
+      estimated by 12-epoch accuracy
       at its real cost (``estimator="acc12"``), under the ``shared`` accounting (busy GPUs
       at board power, the rest released). ``CENAS-Target-v2``, ``CENAS-Budget-v2`` and
       ``CENAS-Geo-v2`` likewise (:data:`cenas_gym.V2_SIMULATOR_DEFAULTS`).

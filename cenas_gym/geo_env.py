@@ -118,7 +118,7 @@ class CENASGeoEnv(gym.Env):
 
     ## Version History
     * v2: the simulator defaults of :data:`cenas_gym.V2_SIMULATOR_DEFAULTS` (screened
-      candidates compete, 12-epoch estimate, ``shared`` accounting).
+      candidates compete and inform LaMOO, 12-epoch estimate, ``shared`` accounting).
     * v1: initial version (task-aligned rewards from the start).
     """
 

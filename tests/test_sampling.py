@@ -169,14 +169,14 @@ def test_pool_discards_what_the_front_dominates_under_the_model():
 
 
 # ---------------------------------------------------------------------- env ids and command line
-def test_v2_ids_select_with_acc12_under_shared_and_v1_keeps_the_queue():
+def test_v2_ids_partition_with_acc12_under_shared_and_v1_keeps_the_queue():
     import gymnasium as gym
 
     import cenas_gym
 
     for env_id in ("CENAS-v2", "CENAS-Target-v2", "CENAS-Budget-v2"):
         config = gym.make(env_id).unwrapped.config
-        assert (config.screening, config.estimator, config.accounting) == ("select", "acc12", "shared"), env_id
+        assert (config.screening, config.estimator, config.accounting) == ("partition", "acc12", "shared"), env_id
     assert gym.spec("CENAS-Geo-v2").kwargs == cenas_gym.V2_SIMULATOR_DEFAULTS
     for env_id in ("CENAS-v0", "CENAS-v1", "CENAS-Target-v1"):
         config = gym.make(env_id).unwrapped.config
