@@ -70,7 +70,10 @@ ACCOUNTINGS = ("default", "shared", "cenas")
 BUDGET_KG = 25.0
 REGIONS = ("US-CAL-CISO:2022", "ES:2022", "NO:2022", "EIA-SOCO:2022")
 GEO = "geo"
-WINDOWS = ("2022-01-10T00:00Z", "2022-04-04T00:00Z", "2022-07-02T06:00Z", "2022-10-03T00:00Z")  # the geo preset's
+#: Three of the geo preset's four windows (winter, spring, the paper's July start): the
+#: full table must fit ~16 cores x 9 minutes, and these episodes run until 25 kg are spent
+#: under every accounting (160 h on Norway's grid).
+WINDOWS = ("2022-01-10T00:00Z", "2022-04-04T00:00Z", "2022-07-02T06:00Z")
 SEEDS = (0,)
 #: Screening modes and the estimator each uses.
 MODES = {"queue": "oneshot", "partition": "acc12"}
@@ -208,7 +211,7 @@ def _init_g(presets, train_s: float, supernet_s: float, intensity: float) -> np.
 # ------------------------------------------------------------------------------ the grid
 def tasks_of(quick: bool) -> list[dict[str, Any]]:
     seeds = SEEDS
-    windows = WINDOWS[2:3] if quick else WINDOWS
+    windows = WINDOWS[-1:] if quick else WINDOWS
     tune_seeds = TUNE_SEEDS[:1] if quick else TUNE_SEEDS
     out = []
     for mode in MODES:

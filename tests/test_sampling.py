@@ -185,16 +185,17 @@ def test_v2_ids_partition_with_acc12_under_shared_and_v1_keeps_the_queue():
         gym.make("CENAS-v2", screening="magic")
 
 
-def test_cli_run_reports_trained_screened_and_kg_to_target(capsys):
+@pytest.mark.parametrize("mode", ["select", "partition"])
+def test_cli_run_reports_trained_screened_and_kg_to_target(mode, capsys):
     import json
 
     from cenas_gym.cli import main
 
-    argv = ["run", "--policy", "fixed:4", "--task", "target", "--accounting", "shared", "--screening", "select",
+    argv = ["run", "--policy", "fixed:4", "--task", "target", "--accounting", "shared", "--screening", mode,
             "--estimator", "acc12", "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["screening"] == "select" and out["estimator"] == "acc12" and out["accounting"] == "shared"
+    assert out["screening"] == mode and out["estimator"] == "acc12" and out["accounting"] == "shared"
     assert out["reached_target"] and out["kg_to_target"] == out["carbon_kg"] > 0
     assert out["n_screened"] > out["n_trained"] > 0 and out["n_discarded"] > 0
 
