@@ -229,7 +229,11 @@ def summarize(runs: pd.DataFrame, quick: bool, command: str, elapsed_s: float,
         f"- criterion (issue 21): trained ratio and kg ratio <= {CRITERION_RATIO:.2f}, every run reached; `yes` = the 95 % "
         f"upper bounds are, on >= {MIN_PAIRS} pairs; `point` = only the point estimates are",
         "- screening `queue`: the authors' (every screened cell trained); `select`: screened cells compete by expected HV "
-        "improvement over the true front, dominated ones dropped (cenas_gym/screening.py)",
+        "improvement over the true front, dominated ones dropped; `partition`: `select`, and LaMOO's partition learns "
+        "from the screened cells at their predicted accuracy (cenas_gym/screening.py)",
+        "- with an estimate that knows nothing at the top (one-shot, few-shot, NASWOT; tau over the top 10 % <= 0), "
+        "`select` and `partition` screen the whole space within hours (seconds per screening) and the error model drops "
+        "nearly every cell, the front's too: they then miss the target. Use them with acc12 (or the queue).",
         "",
         "- note: vanilla's and `fixed:K`'s searches do not read the grid, so with the same seed they train the same "
         "cells in every window (only their kg differs); their trained-cell ratios repeat across windows, and "
