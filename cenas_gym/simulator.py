@@ -553,7 +553,7 @@ class Simulator:
         return acc, cost
 
     def _pool_step_select(self, n_gpus: int, n_train: int, unfinished: deque[list]) -> PoolStep:
-        """:meth:`_pool_step` for ``screening="select"``: sampling GPUs screen proposals into
+        """:meth:`_pool_step` for ``screening="select"`` and ``"partition"``: sampling GPUs screen proposals into
         the pool while it has room and they have seconds; a free training GPU resumes a job,
         else takes the pooled candidate with the largest EHVI, else a fresh proposal."""
         cfg, space, pool = self.config, self.space, self.pool
