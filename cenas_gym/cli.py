@@ -6,12 +6,12 @@
     cenas-gym space [--json] [--cost COLUMN]
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
                   [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
-                  [--accounting cenas|default] [--task fixed-time|target|budget] [--target-regret R]
+                  [--accounting cenas|default|shared] [--task fixed-time|target|budget] [--target-regret R]
                   [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
     cenas-gym run --sites NAME:YEAR:GPUS,... --policy geo-... [--task T]   (several sites: geo_cli.py)
     cenas-gym compare [--out DIR] [--preset default|paper|neurips|target|budget|geo] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
-                      [--optimizer lamoo|random] [--accounting default|cenas] [--task T] [--target-regret R]
+                      [--optimizer lamoo|random] [--accounting default|shared|cenas] [--task T] [--target-regret R]
                       [--carbon-budget-kg X] [--jobs N] [--backend serial|process|ray] [--address ADDR]
                       [--resume] [--force]
 
@@ -60,6 +60,8 @@ TRUE_ACCURACY = "acc_cifar10_pct"
 from cenas_gym.cli_common import (  # noqa: E402  (shared with geo_cli)
     DEFAULT_START,
     CLIError,
+    add_screening_options,
+    screening_fields,
     _check_output_dir,
     _iso,
     _split,
@@ -145,8 +147,7 @@ def add_sim_options(p: argparse.ArgumentParser) -> None:
                    help="stop at the end of the hour in which X kg CO2eq have been emitted")
     p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=DEFAULT_COST,
                    help=f"hardware-cost objective (default {DEFAULT_COST})")
-    p.add_argument("--estimator", default="oneshot",
-                   help="cheap accuracy estimate used when sampling: oneshot (default), fewshot or acc12")
+    add_screening_options(p)
 
 
 def add_task_options(p: argparse.ArgumentParser) -> None:
@@ -190,9 +191,9 @@ def config_from_args(args: argparse.Namespace):  # -> SimConfig
     config = SimConfig(
         n_gpus=args.gpus,
         optimizer=args.optimizer,
-        estimator=args.estimator,
         objectives=Objectives(cost=args.cost),
         accounting=args.accounting,
+        **screening_fields(args),
     )
     return task_from_args(args).apply(config)
 
@@ -429,6 +430,8 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "accounting": args.accounting,
         "hardware_metric": config.objectives.cost,
         "estimator": config.estimator,
+        "screening": config.screening,
+        "supernet_gpu_h": config.supernet_gpu_h,
         "budget_hours": config.budget_hours,
         "carbon_budget_kg": None if budget_g is None else budget_g / 1000.0,
         "task": task_of(config).name,
@@ -482,7 +485,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"  target {r['target_regret']:g}      MISSED within {r['budget_hours']:g} h")
     print(f"  HV per kg         {per_kg} (not a verdict: HV saturates, so it pays for stopping early)")
-    print(f"  trained/screened  {r['n_trained']} / {r['n_screened']}")
+    print(f"  trained/screened  {r['n_trained']} / {r['n_screened']} ({r['screening']} screening, "
+          f"estimator {r['estimator']}, {r['n_discarded']} discarded)")
     print(f"  GPU hours         train {r['train_gpu_h']:.1f}, sample {r['sample_gpu_h']:.1f}, "
           f"idle {r['idle_gpu_h']:.1f}")
     print(f"  99% of final HV   after {r['hours_to_99pct_hv']:g} h")
@@ -531,6 +535,7 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=None, help="accounting preset")
     p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
                    help="one carbon budget for every run (replaces the preset's budgets)")
+    add_screening_options(p, keep_preset=True)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
                    help="default: process when --jobs > 1, else serial")
@@ -571,6 +576,7 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.Grid
         changes["optimizer"] = args.optimizer
     if args.accounting is not None:
         changes["accounting"] = args.accounting
+    changes.update(screening_fields(args))
     # the budget axis belongs to the budget task; one --carbon-budget-kg replaces it
     budgets = grid.carbon_budgets_kg if task.name == "budget" and args.carbon_budget_kg is None else ()
     config = task.apply(grid.config.with_(**changes))
@@ -763,6 +769,7 @@ def add_tune(sub: Any) -> None:
     p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
     p.add_argument("--optimizer", choices=("lamoo", "random"), default="lamoo", help="search algorithm (default lamoo)")
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default", help="accounting preset")
+    add_screening_options(p)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.set_defaults(func=cmd_tune)
 
@@ -784,7 +791,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise CLIError(f"--jobs must be >= 1, got {args.jobs}")
     _check_output_dir(str(Path(args.out).expanduser()), "--out")
     candidates = _split(args.candidates) if args.candidates else list(FIXED_CANDIDATES + THRESHOLD_CANDIDATES)
-    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting)
+    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting,
+                       **screening_fields(args))
     scores, best, results = tune(task, _split(args.traces), parse_seeds(args.seeds), config, candidates,
                                  jobs=args.jobs, backend="process" if args.jobs > 1 else "serial")
     command = "cenas-gym " + " ".join(sys.argv[1:]) if sys.argv and "tune" in sys.argv else "cenas-gym tune"

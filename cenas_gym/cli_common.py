@@ -85,3 +85,38 @@ def _check_output_dir(path: str, option: str) -> None:
 
 def _split(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
+
+
+# ---------------------------------------------------------------------------- screening
+def add_screening_options(p: argparse.ArgumentParser, keep_preset: bool = False) -> None:
+    """``--screening``, ``--estimator``, ``--pool-cap`` and ``--supernet-train-gpu-h``
+    (``keep_preset``: every default is the preset's)."""
+    from cenas_gym.estimators import ESTIMATOR_SPECS
+    from cenas_gym.screening import SCREENING_MODES
+
+    p.add_argument("--screening", choices=list(SCREENING_MODES), default=None if keep_preset else "queue",
+                   help="what screened candidates do: queue (the authors': all are trained, the estimate orders "
+                        "the queue; the default) or select (they compete by expected HV improvement over the true "
+                        "front; dominated ones are dropped) or partition (select, and LaMOO's partition learns from "
+                        "the screened cells at their predicted accuracy). See cenas_gym/screening.py")
+    p.add_argument("--estimator", choices=list(ESTIMATOR_SPECS), default=None if keep_preset else "oneshot",
+                   help="cheap estimate used when sampling (default oneshot); oracle is the true accuracy, a "
+                        "ceiling that cannot be deployed. Costs: cenas_gym/estimators.py")
+    p.add_argument("--pool-cap", type=int, default=None, metavar="N",
+                   help="screened candidates that may wait in the modes other than queue (default 200)")
+    p.add_argument("--supernet-train-gpu-h", type=float, default=None, metavar="H",
+                   help="one-time supernet training charged (GPU-hours). Default: the estimator's stated cost with "
+                        "--screening other than queue, 0 with queue (the authors' simulator and v0/v1: supernet free)")
+
+
+def screening_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`SimConfig` fields that :func:`add_screening_options` set (only those given)."""
+    fields: dict[str, Any] = {}
+    for name in ("screening", "estimator", "pool_cap"):
+        if getattr(args, name, None) is not None:
+            fields[name] = getattr(args, name)
+    if getattr(args, "supernet_train_gpu_h", None) is not None:
+        fields["supernet_train_gpu_h"] = args.supernet_train_gpu_h
+    elif "screening" in fields:  # None: the estimator's stated cost
+        fields["supernet_train_gpu_h"] = 0.0 if fields["screening"] == "queue" else None
+    return fields

@@ -207,6 +207,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "hardware_metric": config.objectives.cost,
         "accuracy_metric": config.objectives.accuracy,
         "estimator": config.estimator,
+        "screening": config.screening,
+        "pool_cap": config.pool_cap,
+        "supernet_gpu_h": config.supernet_gpu_h,
         "carbon_budget_kg": float("nan") if budget is None else budget / 1000.0,
         "task": task_of(config).name,
         "n_init": config.n_init,
@@ -586,7 +589,8 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
         f"- task: {task_line}",
         f"- runs: {len(r)}; policies: {', '.join(policies)}; seeds: {r['seed'].nunique()}",
         f"- setting: {int(first['gpus'])} GPUs, {first['budget_hours']:g} h, optimizer {first['optimizer']}, "
-        f"accounting `{first['accounting']}`, estimator {first['estimator']}",
+        f"accounting `{first['accounting']}`, estimator {first['estimator']}"
+        + (f", screening `{first['screening']}`" if "screening" in r else ""),
         f"- hardware metric: `{metric}`"
         + (f" ({HARDWARE_METRIC_NOTES[metric]})" if metric in HARDWARE_METRIC_NOTES else ""),
         f"- accuracy metric: `{first['accuracy_metric']}`; HV normalised by the HV of the table's true Pareto front; "

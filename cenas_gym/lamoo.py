@@ -344,3 +344,49 @@ class LaMOO:
             outside = order[~self._inside(order)]
             chosen_cells = np.concatenate((chosen_cells, outside[: n - chosen_cells.size]))
         return chosen_cells
+
+
+class MultiFidelityLaMOO(LaMOO):
+    """LaMOO whose partition also learns from screened cells (``screening="partition"``,
+    issue 21): besides the trained cells (true accuracy), the cells waiting in the screened
+    pool enter the tree at the accuracy the error model predicts for them
+    (:meth:`observe_estimates`, a fidelity label: replaced by the truth once trained). Hours of
+    sampling so move the search region before training resumes. The pool holds at most
+    ``pool_cap`` cells, so the tree grows by that much at most."""
+
+    def reset(self, acc_pct: np.ndarray, cost: np.ndarray, rng: np.random.Generator) -> None:
+        self._true_acc = acc_pct
+        super().reset(np.array(acc_pct, dtype=np.float64), cost, rng)  # a copy: estimates are written in
+        self._estimated: list[int] = []
+
+    def observe(self, indices: np.ndarray) -> None:
+        if len(indices):
+            idx = np.asarray(indices, dtype=np.int64)
+            self._acc[idx] = self._true_acc[idx]  # the truth replaces the estimate
+        super().observe(indices)
+
+    def observe_estimates(self, cells: np.ndarray, acc_pct: np.ndarray) -> None:
+        """The screened cells now waiting, at their predicted accuracy (%); replaces the last set."""
+        cells = np.asarray(cells, dtype=np.int64)
+        self._acc[cells] = acc_pct
+        self._estimated = [int(c) for c in cells]
+        self._path = None
+
+    def region_path(self) -> list[tuple[FittedSVM, int]]:
+        """As :meth:`LaMOO.region_path`, on the trained cells followed by the waiting screened
+        ones (at their predicted accuracy): a :class:`TrainedCells` of both, built for this
+        refit only (the estimates change every step, so nothing of it is kept)."""
+        if self._path is None and self._estimated:
+            trained = self._trained
+            known = set(trained.cells[: trained.n].tolist())
+            extra = [c for c in self._estimated if c not in known]
+            if extra:
+                cfg = self.config
+                both = TrainedCells(self.ops, self._acc, self._cost, self.ref_point, cfg.kernel, cfg.encoding)
+                both.add(np.concatenate((trained.cells[: trained.n], np.asarray(extra, dtype=np.int64))))
+                self._trained = both
+                try:
+                    return super().region_path()  # node values are all computed in here
+                finally:
+                    self._trained = trained
+        return super().region_path()

@@ -112,7 +112,7 @@ V1: tuple[Feature, ...] = V0 + (
             _target_gap),
 )
 
-VERSIONS: dict[str, tuple[Feature, ...]] = {"v0": V0, "v1": V1}
+VERSIONS: dict[str, tuple[Feature, ...]] = {"v0": V0, "v1": V1, "v2": V1}  # v2: v1's observation
 
 
 def size(table: tuple[Feature, ...], forecast_hours: int) -> int:

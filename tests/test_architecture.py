@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cenas_gym"
 #: Lowest first. A new module must be given a layer here (the test fails until it is).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("carbon", "nasbench", "forecast", "stats", "data.build_nb201", "interrupts")),
-    ("sim", ("accounting", "candidates", "freecells", "pareto", "svm", "trained_cells", "lamoo", "optimizers", "simulator", "tasks")),
+    ("sim", ("accounting", "estimators", "screening", "candidates", "freecells", "pareto", "svm", "trained_cells",
+             "lamoo", "optimizers", "simulator", "tasks")),
     ("env", ("episodes", "observation", "rewards", "env", "render", "geo", "geo_env")),
     ("policies", ("policies", "a3c", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
     ("play", ("play",)),
