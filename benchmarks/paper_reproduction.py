@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from cenas_gym.compare import PRESETS, compare, paired
+from cenas_gym.compare.grid import PRESETS, compare, paired
 
 HERE = Path(__file__).resolve().parent
 

@@ -26,10 +26,10 @@ from contextlib import contextmanager
 import gymnasium as gym
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.play import play_in_env, run_policy
-from cenas_gym.play import make_policy
-from cenas_gym.simulator import SimConfig
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.policies.play import play_in_env, run_policy
+from cenas_gym.policies.play import make_policy
+from cenas_gym.sim.simulator import SimConfig
 
 START = "2021-07-02T06:00Z"
 # The workload the speed targets were set on: the heuristic with C_min/C_max over the episode
@@ -75,8 +75,9 @@ def timed_methods(targets: list[tuple[object, str, str]], totals: dict[str, floa
 
 def time_split(optimizer: str, seeds: range) -> dict[str, float]:
     """Share of env.step time spent in each part, over episodes with ``POLICY``."""
-    from cenas_gym import env as env_module
-    from cenas_gym import lamoo, optimizers, pareto, simulator
+    from cenas_gym.envs import cenas as env_module
+    from cenas_gym.search import lamoo, optimizers, pareto
+    from cenas_gym.sim import simulator
 
     totals: dict[str, float] = defaultdict(float)
     targets = [

@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.simulator import SimConfig, Simulator
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.sim.simulator import SimConfig, Simulator
 
 N_GPUS = 8
 HOURS = 80

@@ -12,15 +12,17 @@ from typing import Any
 
 import gymnasium
 
+from cenas_gym import _moved
+
 __version__ = "0.2.0"
 
 _LAZY = {
-    "ArchTable": "cenas_gym.nasbench",
-    "CarbonTrace": "cenas_gym.carbon",
-    "list_traces": "cenas_gym.carbon",
-    "CENASEnv": "cenas_gym.env",
-    "Simulator": "cenas_gym.simulator",
-    "SimConfig": "cenas_gym.simulator",
+    "ArchTable": "cenas_gym.search.nasbench",
+    "CarbonTrace": "cenas_gym.carbon.trace",
+    "list_traces": "cenas_gym.carbon.trace",
+    "CENASEnv": "cenas_gym.envs.cenas",
+    "Simulator": "cenas_gym.sim.simulator",
+    "SimConfig": "cenas_gym.sim.simulator",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
@@ -32,6 +34,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'cenas_gym' has no attribute {name!r}")
 
 
+_moved.install()  # the module paths of 0.2 keep working, with a DeprecationWarning
+
 #: The env ids and their fixed arguments (Gymnasium convention: a changed reward is a new version).
 ENV_IDS: dict[str, dict[str, Any]] = {
     "CENAS-v0": {},
@@ -41,6 +45,6 @@ ENV_IDS: dict[str, dict[str, Any]] = {
 }
 for _id, _kwargs in ENV_IDS.items():
     if _id not in gymnasium.registry:
-        gymnasium.register(id=_id, entry_point="cenas_gym.env:CENASEnv", kwargs=_kwargs)
+        gymnasium.register(id=_id, entry_point="cenas_gym.envs.cenas:CENASEnv", kwargs=_kwargs)
 if "CENAS-Geo-v1" not in gymnasium.registry:  # one search over GPU pools in several grid regions
-    gymnasium.register(id="CENAS-Geo-v1", entry_point="cenas_gym.geo_env:CENASGeoEnv")
+    gymnasium.register(id="CENAS-Geo-v1", entry_point="cenas_gym.envs.geo:CENASGeoEnv")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cenas_gym.compare import Grid, PRESETS, compare, mean_ci, parse_seeds, run_grid, summarize
-from cenas_gym.simulator import SimConfig
+from cenas_gym.compare.grid import Grid, PRESETS, compare, mean_ci, parse_seeds, run_grid, summarize
+from cenas_gym.sim.simulator import SimConfig
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CONFIG_COLUMNS = [

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import cenas_gym  # noqa: F401  (registers the envs)
-from cenas_gym.carbon import CarbonTrace
+from cenas_gym.carbon.trace import CarbonTrace
 from cenas_gym.cli import main
-from cenas_gym.episodes import new_episode
-from cenas_gym.geo import (
+from cenas_gym.sim.episodes import new_episode
+from cenas_gym.sim.geo import (
     DEFAULT_SITES,
     GeoSimulator,
     Site,
@@ -25,10 +25,10 @@ from cenas_gym.geo import (
     new_geo_episode,
     parse_site,
 )
-from cenas_gym.geo_env import task_reward
-from cenas_gym.geo_policies import GeoGreedy, GeoHeuristic, make_geo_policy, run_geo_policy
-from cenas_gym.simulator import SimConfig
-from cenas_gym.tasks import make_task
+from cenas_gym.envs.geo import task_reward
+from cenas_gym.policies.geo import GeoGreedy, GeoHeuristic, make_geo_policy, run_geo_policy
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.sim.tasks import make_task
 
 START = "2022-04-04T00:00Z"
 FAST = dict(optimizer="random")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cenas_gym.runstore import RUNS_FILE, read_runs
+from cenas_gym.compare.runstore import RUNS_FILE, read_runs
 
 REPO = Path(__file__).resolve().parent.parent
 

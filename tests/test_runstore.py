@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from cenas_gym import compare as compare_module
-from cenas_gym.compare import Grid, compare
-from cenas_gym.lamoo import LamooConfig
-from cenas_gym.runstore import FolderInUse, RUNS_FILE, read_runs, spec_hash
-from cenas_gym.simulator import SimConfig
+from cenas_gym.compare import grid as compare_module
+from cenas_gym.compare.grid import Grid, compare
+from cenas_gym.search.lamoo import LamooConfig
+from cenas_gym.compare.runstore import FolderInUse, RUNS_FILE, read_runs, spec_hash
+from cenas_gym.sim.simulator import SimConfig
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,8 +41,8 @@ def test_spec_hash_sees_every_field_and_nested_config():
 
 
 def test_spec_hash_is_the_same_in_another_python_process():
-    code = ("from cenas_gym.compare import Grid; from cenas_gym.simulator import SimConfig; "
-            "from cenas_gym.runstore import spec_hash; "
+    code = ("from cenas_gym.compare.grid import Grid; from cenas_gym.sim.simulator import SimConfig; "
+            "from cenas_gym.compare.runstore import spec_hash; "
             "g = Grid(policies=('heuristic', 'vanilla'), traces=('ES:2022',), windows=('2022-03-01T00:00Z',), "
             "seeds=(0, 1, 2), config=SimConfig(n_gpus=2, budget_hours=4.0, optimizer='random')); "
             "print(' '.join(spec_hash(s) for s in g.runs()))")
@@ -115,7 +115,7 @@ def test_a_line_cut_short_by_a_crash_is_dropped_and_redone(fresh, tmp_path, monk
 def test_rows_in_spec_order_whatever_the_completion_order(fresh, tmp_path):
     out = tmp_path / "cmp"
     store_order = list(reversed(range(len(GRID.runs()))))
-    from cenas_gym.runstore import RunStore
+    from cenas_gym.compare.runstore import RunStore
 
     specs = GRID.runs()
     store = RunStore.open(out, GRID, specs)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.svm import SVC
 
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.svm import fit_svm, one_hot, ordinal
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.search.svm import fit_svm, one_hot, ordinal
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ class _ChangedLibsvm:
 @pytest.mark.parametrize("encoding", ["onehot", "ordinal"])
 @pytest.mark.parametrize("kernel", ["poly", "rbf"])
 def test_public_svc_fallback_gives_the_same_fit(ops, kernel, encoding, monkeypatch):
-    import cenas_gym.svm as svm
+    import cenas_gym.search.svm as svm
 
     assert svm._libsvm is not None  # the fast path is what LaMOO normally runs
     rng = np.random.default_rng(3)

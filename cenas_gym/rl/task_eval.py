@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cenas_gym.compare import RunSpec, run_grid
+from cenas_gym.compare.grid import RunSpec, run_grid
 from cenas_gym.rl import HELD_OUT_TRACES, TRAIN_TRACES
 from cenas_gym.rl.evaluate import _iso_start
 from cenas_gym.rl.splits import held_out_cases
-from cenas_gym.simulator import SimConfig
-from cenas_gym.stats import mean_ci
-from cenas_gym.tasks import make_task
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.compare.stats import mean_ci
+from cenas_gym.sim.tasks import make_task
 
 BUDGET_KG = 25.0  # CENAS-Budget-v1's carbon budget
 

@@ -3,10 +3,10 @@
 The agent reads only the env's v1 observation: the intensity now, its place in the trailing
 7 days, the forecaster's next ``k`` hours (``noisy`` by default: Gaussian error around the
 true future, sd = 0.1 x mean intensity), the hour of day and the search state. No feature of
-the episode window (unlike the v0 agent's :mod:`cenas_gym.rl.features`).
+the episode window (unlike the v0 agent's :mod:`cenas_gym.policies.features`).
 
 Writes ``<out>/<name>.zip`` (SB3 PPO), ``<name>.obs_norm.npz`` (observation statistics as
-plain numbers, what :class:`~cenas_gym.rl.policy.PPOPolicy` loads), ``<name>.vecnormalize.pkl``
+plain numbers, what :class:`~cenas_gym.policies.ppo.PPOPolicy` loads), ``<name>.vecnormalize.pkl``
 (SB3's ``VecNormalize``, for rl-zoo3's tooling), ``<name>.train.json`` (settings, wall time)
 and ``<name>.episodes.csv`` (one row per training episode: the learning curve).
 
@@ -89,7 +89,7 @@ def train_task_agent(
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
     import cenas_gym  # noqa: F401  (registers the ids)
-    from cenas_gym.rl.policy import save_obs_stats
+    from cenas_gym.policies.ppo import save_obs_stats
 
     import torch
 

@@ -1,0 +1,43 @@
+"""results.csv is the same bytes as before the 0.3 restructure (the package split into layer
+folders), for the same grids and seeds: the hashes below were recorded on commit a2a9a35."""
+
+from __future__ import annotations
+
+import hashlib
+
+from cenas_gym.compare.geo import GeoGrid, geo_compare
+from cenas_gym.compare.grid import Grid, compare
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.sim.tasks import make_task
+
+SINGLE = Grid(
+    policies=("heuristic", "vanilla", "threshold:75"),
+    traces=("US-CAL-CISO:2021", "ES:2021"),
+    windows={"US-CAL-CISO:2021": ("2021-07-02T06:00Z",), "ES:2021": ("2021-04-05T00:00Z",)},
+    seeds=(0, 1),
+    config=SimConfig(n_gpus=8, budget_hours=8.0, optimizer="lamoo"),
+)
+SINGLE_SHA256 = "ba2a2ef9035a78aa04fa3e35e54f01183fc5b9f297447cb8c944e213228f1a21"
+
+GEO = GeoGrid(
+    policies=("geo-vanilla", "geo-heuristic", "geo-greedy", "single:NO"),
+    windows=("2022-07-02T06:00Z",),
+    seeds=(0, 1),
+    task=make_task("target"),
+    config=SimConfig(optimizer="random"),
+)
+GEO_SHA256 = "e381a39c067c3982f793c103af3346a10458a7aa0f569ac168319f1e615e6808"
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_single_site_results_csv_bytes_unchanged(tmp_path):
+    compare(SINGLE, tmp_path, progress=False, plots=False)
+    assert _sha256(tmp_path / "results.csv") == SINGLE_SHA256
+
+
+def test_geo_results_csv_bytes_unchanged(tmp_path):
+    geo_compare(GEO, tmp_path, jobs=1)
+    assert _sha256(tmp_path / "results.csv") == GEO_SHA256
