@@ -100,7 +100,8 @@ def test_compare_target_task_on_the_default_preset_windows(tmp_path: Path, capsy
 def test_compare_presets_keep_their_tasks():
     import argparse
 
-    from cenas_gym.cli.app import build_parser, grid_from_args
+    from cenas_gym.cli.app import build_parser
+    from cenas_gym.cli.options import grid_from_args
 
     def grid(*argv: str):
         return grid_from_args(build_parser().parse_args(["compare", *argv]))

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from scipy.stats import t
 
-from cenas_gym.compare.grid import Grid, attainment, kg_to_level, paired_ratio_ci, summarize
+from cenas_gym.compare.grid import Grid
+from cenas_gym.compare.stats import paired_ratio_ci
+from cenas_gym.compare.summary import attainment, kg_to_level, summarize
 from cenas_gym.sim.simulator import SimConfig
 from cenas_gym.sim.tasks import make_task
 

@@ -26,9 +26,18 @@ def grid_args(out: Path, seeds: str, hours: str = "24") -> list[str]:
             "--optimizer", "random"]
 
 
-def start_cli(args: list[str], **env: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cenas_gym.cli", *args], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env}, start_new_session=True)
+def start_cli(args: list[str], crash_once_markers: Path | None = None, **env_vars: str) -> subprocess.Popen:
+    """``cenas-gym ARGS`` in a new session; with ``crash_once_markers``, through tests/crash_once.py
+    (each run's worker dies once)."""
+    env = {**os.environ, **env_vars}
+    command = [sys.executable, "-m", "cenas_gym.cli"]
+    if crash_once_markers is not None:
+        tests = str(Path(__file__).resolve().parent)
+        env.update(CRASH_ONCE_MARKERS=str(crash_once_markers),
+                   PYTHONPATH=os.pathsep.join(filter(None, [tests, str(REPO), env.get("PYTHONPATH")])))
+        command = [sys.executable, str(Path(tests) / "crash_once.py")]
+    return subprocess.Popen([*command, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
 
 
 def descendants(pid: int) -> set[int]:
@@ -149,7 +158,7 @@ def test_ray_retries_a_task_whose_worker_died(tmp_path):
 
     out, markers = tmp_path / "cmp", tmp_path / "markers"
     markers.mkdir()
-    proc = start_cli(grid_args(out, "0-1", hours="6") + ["--backend", "ray"], CENAS_GYM_TEST_CRASH_ONCE=str(markers))
+    proc = start_cli(grid_args(out, "0-1", hours="6") + ["--backend", "ray"], crash_once_markers=markers)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert sorted(p.name for p in markers.iterdir()) == ["0", "1", "2", "3"]  # every run's worker died once
@@ -169,7 +178,7 @@ def test_a_killed_pool_worker_loses_no_finished_run(tmp_path):
     for i in range(4):  # runs 0-3 are fine; the first of runs 4-11 to start kills its worker
         (markers / str(i)).touch()
     args = grid_args(out, "0-5", hours="6") + ["--jobs", "2"]
-    proc = start_cli(args, CENAS_GYM_TEST_CRASH_ONCE=str(markers))
+    proc = start_cli(args, crash_once_markers=markers)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "Traceback" not in err, err
     last = err.strip().splitlines()[-1]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 
 from cenas_gym.compare.geo import GeoGrid, geo_compare
-from cenas_gym.compare.grid import Grid, compare
+from cenas_gym.compare.grid import Grid
+from cenas_gym.compare.runners import compare
 from cenas_gym.sim.simulator import SimConfig
 from cenas_gym.sim.tasks import make_task
 

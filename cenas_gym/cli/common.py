@@ -12,13 +12,41 @@ import logging
 import math
 from typing import Any
 
+PROG = "cenas-gym"
 DEFAULT_START = "2021-07-02T06:00Z"
+
+#: The arguments :func:`cenas_gym.cli.app.main` is running (for the resume hint and the outputs).
+ARGV: list[str] = []
 
 log = logging.getLogger("cenas_gym.cli")
 
 
 class CLIError(Exception):
     """A user error with a message fit to print as is (exit status 2)."""
+
+
+class Stopped(Exception):
+    """SIGINT/SIGTERM stopped a long command after saving its work: ``message`` says how to
+    go on; exit status 128 + the signal number."""
+
+    def __init__(self, interrupt: BaseException, message: str) -> None:
+        super().__init__(message)
+        self.exit_status = int(getattr(interrupt, "exit_status", 130))
+
+
+def command_line() -> str:
+    """This command line, as the user could type it again."""
+    import shlex
+
+    return " ".join([PROG] + [shlex.quote(a) for a in ARGV])
+
+
+def resume_command() -> str:
+    """This command line with ``--resume`` (and without ``--force``)."""
+    import shlex
+
+    argv = [a for a in ARGV if a != "--force"]
+    return " ".join([PROG] + [shlex.quote(a) for a in argv] + ([] if "--resume" in argv else ["--resume"]))
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -85,3 +113,11 @@ def _check_output_dir(path: str, option: str) -> None:
 
 def _split(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def _cost_unit(column: str) -> str:
+    if column.endswith("_ms"):
+        return "ms"
+    if column.endswith("_mj"):
+        return "mJ"
+    return {"params_m": "M params", "flops_m": "M FLOPs"}.get(column, column)

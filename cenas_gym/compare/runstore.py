@@ -1,6 +1,6 @@
 """Finished runs on disk as they complete, so that an interrupted grid loses nothing.
 
-An output folder of :func:`cenas_gym.compare.grid.compare` holds, besides the final tables:
+An output folder of :func:`cenas_gym.compare.runners.compare` holds, besides the final tables:
 
 - ``grid.json``: the grid's identity: what was asked for (policies, traces, windows, seeds,
   configuration), the SHA-256 of every file it reads (CSV traces, agents) and the

@@ -30,7 +30,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from cenas_gym.compare.grid import Grid, run_grid
+from cenas_gym.compare.grid import Grid
+from cenas_gym.compare.runners import run_grid
 from cenas_gym.sim.simulator import SimConfig
 from cenas_gym.sim.tasks import Task
 

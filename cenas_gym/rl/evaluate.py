@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from cenas_gym.compare.grid import BASELINE, RunSpec, load_trace, paired, run_grid
+from cenas_gym.compare.grid import RunSpec, load_trace
+from cenas_gym.compare.runners import run_grid
+from cenas_gym.compare.summary import BASELINE, paired
 from cenas_gym.sim.episodes import at_step, split_sim_options
 from cenas_gym.policies.play import default_policies
 from cenas_gym.policies.ppo import PPOPolicy, stats_path_for
@@ -54,10 +56,10 @@ def evaluate_agent(
         baselines: policy names (default :func:`cenas_gym.policies.play.default_policies` without
             ``ppo``); ``heuristic`` is the reference of :func:`paired_summary` and is always
             included.
-        n_jobs: worker processes (:func:`cenas_gym.compare.grid.run_grid`'s process pool).
+        n_jobs: worker processes (:func:`cenas_gym.compare.runners.run_grid`'s process pool).
 
     Returns:
-        :func:`cenas_gym.compare.grid.run_grid`'s rows (one per policy, trace, window, seed);
+        :func:`cenas_gym.compare.runners.run_grid`'s rows (one per policy, trace, window, seed);
         the agent's rows are named ``agent``. ``df.attrs["paired_summary"]`` holds
         :func:`paired_summary` of it (as records).
     """

@@ -1,0 +1,205 @@
+"""Option groups shared by several subcommands and their readers: the trace (``--trace`` |
+``--trace-file``), the simulator and task settings, and the grid options of ``compare`` and
+``evaluate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cenas_gym.cli.common import CLIError, DEFAULT_START, PROG, _split, start_from_args
+
+DEFAULT_TRACE = "US-CAL-CISO:2021"
+
+DEFAULT_HOURS = 80.0
+
+DEFAULT_COST = "raspi4_latency_ms"
+
+
+def add_trace_options(p: argparse.ArgumentParser) -> None:
+    """``--trace NAME`` | ``--trace-file PATH`` (+ ``--fill-gaps``)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--trace", metavar="NAME", default=None,
+                   help=f"shipped carbon trace (default {DEFAULT_TRACE}; see `{PROG} traces list`)")
+    g.add_argument("--trace-file", metavar="PATH", default=None,
+                   help="CSV trace (Electricity Maps export, EIA/dc-rl file, or timestamp,value)")
+    p.add_argument("--fill-gaps", action="store_true",
+                   help="with --trace-file: fill missing hours/values by linear interpolation")
+
+def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
+    """The trace named by :func:`add_trace_options`'s options."""
+    from cenas_gym.carbon.trace import CarbonTrace
+
+    if args.trace_file is not None:
+        return say_notes(CarbonTrace.from_csv(args.trace_file, fill_gaps=args.fill_gaps))
+    if args.fill_gaps:
+        raise CLIError("--fill-gaps only applies to --trace-file")
+    return CarbonTrace.load(args.trace or DEFAULT_TRACE)
+
+def say_notes(trace: Any) -> Any:
+    """Tell the user (stderr) what loading did to a trace file (e.g. hourly means of
+    15-minute values, partial hours dropped); returns the trace."""
+    for note in getattr(trace, "notes", ()):
+        print(f"{PROG}: note: {trace.source}: {note}", file=sys.stderr)
+    return trace
+
+def add_sim_options(p: argparse.ArgumentParser) -> None:
+    """Window and simulator settings: start, hours, seed, GPUs, optimizer, accounting, ..."""
+    from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
+    from cenas_gym.search.nasbench import ArchTable
+    from cenas_gym.search.optimizers import OPTIMIZERS  # light; cenas_gym.sim.simulator would pull in sklearn
+
+    p.add_argument("--start", metavar="ISO", default=None,
+                   help=f"first hour (UTC), e.g. {DEFAULT_START}; 'random' draws it from the seed. "
+                        "Default: July 2, 06:00 UTC of the trace's first year (the trace's first "
+                        "hour if that does not fit)")
+    p.add_argument("--hours", type=float, default=None, metavar="H",
+                   help="time budget (fixed-time) or time cap (target, budget) in hours "
+                        f"(default {DEFAULT_HOURS:g} for fixed-time, 160 for target and budget)")
+    add_task_options(p)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lamoo", help="search algorithm (default lamoo)")
+    p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default",
+                   help="energy/carbon accounting preset (default: default)")
+    p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
+                   help="stop at the end of the hour in which X kg CO2eq have been emitted")
+    p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=DEFAULT_COST,
+                   help=f"hardware-cost objective (default {DEFAULT_COST})")
+    p.add_argument("--estimator", default="oneshot",
+                   help="cheap accuracy estimate used when sampling: oneshot (default), fewshot or acc12")
+
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    """``--task`` and ``--target-regret`` (``--hours`` and ``--carbon-budget-kg`` are the
+    task's other parameters)."""
+    from cenas_gym.sim.tasks import DEFAULT_TARGET_REGRET, TASKS
+
+    p.add_argument("--task", choices=list(TASKS), default=None,
+                   help="fixed-time: a time budget; target: reach --target-regret within a --hours cap; budget: "
+                        "spend at most --carbon-budget-kg within a --hours cap. Default: target if --target-regret "
+                        "is given, budget if --carbon-budget-kg is, else fixed-time (compare: the preset's)")
+    p.add_argument("--target-regret", type=float, default=None, metavar="R",
+                   help=f"target task: HV regret to reach, 1 - HV/HV(true front) (default {DEFAULT_TARGET_REGRET:g})")
+
+def task_from_args(args: argparse.Namespace, base: Any = None):  # -> cenas_gym.sim.tasks.Task
+    """The task of :func:`add_task_options`'s options; unset parameters come from ``base``
+    (a preset's task) when it is the same task, else from :func:`~cenas_gym.sim.tasks.make_task`."""
+    from cenas_gym.sim.tasks import make_task
+
+    name = args.task
+    if name is None:
+        if args.target_regret is not None:
+            name = "target"
+        elif args.carbon_budget_kg is not None:
+            name = "budget"
+        else:
+            name = base.name if base is not None else "fixed-time"
+    same = base is not None and base.name == name
+    hours = args.hours if args.hours is not None else (base.hours if same else None)
+    target = args.target_regret if args.target_regret is not None else (base.target_regret if same else None)
+    budget = args.carbon_budget_kg if args.carbon_budget_kg is not None else (base.carbon_budget_kg if same else None)
+    return make_task(name, hours=hours, target_regret=target, carbon_budget_kg=budget)
+
+def config_from_args(args: argparse.Namespace):  # -> SimConfig
+    """The :class:`SimConfig` of :func:`add_sim_options`'s options (task applied)."""
+    from cenas_gym.search.pareto import Objectives
+    from cenas_gym.sim.simulator import SimConfig
+
+    config = SimConfig(
+        n_gpus=args.gpus,
+        optimizer=args.optimizer,
+        estimator=args.estimator,
+        objectives=Objectives(cost=args.cost),
+        accounting=args.accounting,
+    )
+    return task_from_args(args).apply(config)
+
+def add_grid_options(p: argparse.ArgumentParser) -> None:
+    """The options shared by ``compare`` and ``evaluate``: what to run and how."""
+    from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
+    from cenas_gym.search.optimizers import OPTIMIZERS
+
+    p.add_argument("--preset", choices=("default", "paper", "neurips", "target", "budget", "geo"), default="default",
+                   help="default: every policy, 3 windows, 5 seeds (fixed-time 80 h); paper: the authors' code "
+                        "defaults (heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
+                        "target: the default windows, target task, tuned baselines and oracle:target; "
+                        "budget: the default windows, budgets 10 and 25 kg; "
+                        "geo: one search over four grid regions (see --sites)")
+    p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
+    p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
+    p.add_argument("--trace-file", metavar="PATH", action="append", default=None,
+                   help="a CSV trace (repeatable); added to --traces")
+    p.add_argument("--windows", metavar="ISO,ISO", default=None,
+                   help="window starts (UTC) applied to every trace; 'random' draws one from each seed")
+    p.add_argument("--seeds", metavar="N|A-B", default=None, help="N (0..N-1), A-B (inclusive) or a comma list")
+    p.add_argument("--hours", type=float, default=None, metavar="H",
+                   help="time budget (fixed-time) or time cap (target, budget) in hours")
+    add_task_options(p)
+    p.add_argument("--gpus", type=int, default=None, metavar="N", help="GPUs in the pool")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help="search algorithm")
+    p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=None, help="accounting preset")
+    p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
+                   help="one carbon budget for every run (replaces the preset's budgets)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
+                   help="default: process when --jobs > 1, else serial")
+    p.add_argument("--address", metavar="ADDR", default=None, help="Ray cluster address (default: a local Ray)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the finished runs of this same grid in --out and run the rest")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the results in --out, even those of another grid")
+
+def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.grid.Grid
+    """The preset's :class:`~cenas_gym.compare.grid.Grid` with the command line's overrides."""
+    from dataclasses import replace
+
+    from cenas_gym.compare.grid import load_trace, parse_seeds
+    from cenas_gym.compare.presets import PRESETS
+    from cenas_gym.policies.play import make_policy
+
+    if args.preset not in PRESETS:  # geo: compare only (cmd_compare_geo)
+        raise CLIError(f"--preset {args.preset} applies to `{PROG} compare` only")
+    grid = PRESETS[args.preset]
+    policies = _split(args.policies) if args.policies is not None else list(grid.policies)
+    for name in policies:
+        try:
+            make_policy(name)
+        except ImportError as err:
+            raise CLIError(f"policy {name!r} cannot be loaded ({err}); pip install cenas-gym[rl]") from None
+    traces = _split(args.traces) if args.traces is not None else ([] if args.trace_file else list(grid.traces))
+    traces += list(args.trace_file or [])
+    for path in args.trace_file or []:
+        say_notes(load_trace(path))
+    if not traces:
+        raise CLIError("no traces: give --traces or --trace-file")
+    changes: dict[str, Any] = {}
+    task = task_from_args(args, grid.task)
+    if args.gpus is not None:
+        changes["n_gpus"] = args.gpus
+    if args.optimizer is not None:
+        changes["optimizer"] = args.optimizer
+    if args.accounting is not None:
+        changes["accounting"] = args.accounting
+    # the budget axis belongs to the budget task; one --carbon-budget-kg replaces it
+    budgets = grid.carbon_budgets_kg if task.name == "budget" and args.carbon_budget_kg is None else ()
+    config = task.apply(grid.config.with_(**changes))
+    if args.windows is not None:
+        windows: Any = [None if w.lower() == "random" else w for w in _split(args.windows)]
+    else:  # the preset's windows where it has them, else the `run` default start
+        windows = {}
+        for trace in traces:
+            if isinstance(grid.windows, dict) and trace in grid.windows:
+                windows[trace] = grid.windows[trace]
+            else:
+                windows[trace] = (start_from_args(argparse.Namespace(start=None), load_trace(trace), config.budget_hours),)
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else grid.seeds
+    return replace(grid, policies=policies, traces=traces, windows=windows, seeds=seeds, config=config,
+                   carbon_budgets_kg=budgets, task=task)
+
+def _trace_lists() -> tuple[str, str]:
+    """The training and held-out traces of :mod:`cenas_gym.rl`, comma-separated."""
+    from cenas_gym.rl import HELD_OUT_TRACES, TRAIN_TRACES
+
+    return ",".join(TRAIN_TRACES), ",".join(HELD_OUT_TRACES)
