@@ -50,6 +50,7 @@ from cenas_gym.cli.traces import add_traces
 from cenas_gym.cli.train import add_train
 from cenas_gym.cli.tune import add_tune
 
+
 #: ``add_*`` functions, in help order; append new subcommands here.
 SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run, add_compare, add_train, add_evaluate,
                                             add_tune]
@@ -70,12 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub)
     return parser
 
+
 def _message(err: BaseException) -> str:
     if isinstance(err, KeyError) and err.args:  # str(KeyError) wraps the message in quotes
         return str(err.args[0])
     if isinstance(err, OSError) and err.filename is not None and err.strerror:
         return f"{err.filename}: {err.strerror}"
     return str(err) or type(err).__name__
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 user error, 128 + N after

@@ -12,8 +12,10 @@ import logging
 import math
 from typing import Any
 
+
 PROG = "cenas-gym"
 DEFAULT_START = "2021-07-02T06:00Z"
+
 
 #: The arguments :func:`cenas_gym.cli.app.main` is running (for the resume hint and the outputs).
 ARGV: list[str] = []

@@ -23,12 +23,14 @@ def add_compare(sub: Any) -> None:
     add_geo_options(p)
     p.set_defaults(func=cmd_compare)
 
+
 def cmd_compare(args: argparse.Namespace) -> int:
     if args.preset == "geo" or getattr(args, "sites", None):  # CENAS-Geo-v1 baselines
         from cenas_gym.cli.geo import cmd_compare_geo
 
         return cmd_compare_geo(args)
     return run_grid_command(args, grid_from_args(args))
+
 
 def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
     """Run ``grid`` into ``--out`` and print its summary (``compare`` and ``evaluate``)."""
@@ -58,6 +60,7 @@ def run_grid_command(args: argparse.Namespace, grid: Any) -> int:
     print((out / "summary.md").read_text(encoding="utf-8"))
     print(f"wrote {n} runs to {out}/results.csv, summary.md and PNGs")
     return 0
+
 
 def _resume_hint(out: Any, total: int) -> str:
     from cenas_gym.compare.runstore import RUNS_FILE, read_runs

@@ -20,6 +20,7 @@ def add_evaluate(sub: Any) -> None:
     add_grid_options(p)
     p.set_defaults(func=cmd_evaluate, preset="default")
 
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from cenas_gym.policies.play import default_policies
     from cenas_gym.policies.ppo import shipped_agent_path

@@ -10,12 +10,7 @@ import sys
 from typing import Any
 
 from cenas_gym.cli.common import CLIError, DEFAULT_START, PROG, _split, start_from_args
-
-DEFAULT_TRACE = "US-CAL-CISO:2021"
-
-DEFAULT_HOURS = 80.0
-
-DEFAULT_COST = "raspi4_latency_ms"
+from cenas_gym.carbon.catalogue import DEFAULT_TRACE
 
 
 def add_trace_options(p: argparse.ArgumentParser) -> None:
@@ -28,6 +23,7 @@ def add_trace_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fill-gaps", action="store_true",
                    help="with --trace-file: fill missing hours/values by linear interpolation")
 
+
 def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
     """The trace named by :func:`add_trace_options`'s options."""
     from cenas_gym.carbon.trace import CarbonTrace
@@ -38,6 +34,7 @@ def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
         raise CLIError("--fill-gaps only applies to --trace-file")
     return CarbonTrace.load(args.trace or DEFAULT_TRACE)
 
+
 def say_notes(trace: Any) -> Any:
     """Tell the user (stderr) what loading did to a trace file (e.g. hourly means of
     15-minute values, partial hours dropped); returns the trace."""
@@ -45,31 +42,37 @@ def say_notes(trace: Any) -> Any:
         print(f"{PROG}: note: {trace.source}: {note}", file=sys.stderr)
     return trace
 
+
 def add_sim_options(p: argparse.ArgumentParser) -> None:
     """Window and simulator settings: start, hours, seed, GPUs, optimizer, accounting, ..."""
-    from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
     from cenas_gym.search.nasbench import ArchTable
-    from cenas_gym.search.optimizers import OPTIMIZERS  # light; cenas_gym.sim.simulator would pull in sklearn
+    from cenas_gym.search.optimizers import OPTIMIZERS
+    from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
+    from cenas_gym.sim.simulator import SimConfig
+    from cenas_gym.sim.tasks import DEFAULT_CAP_HOURS
 
+    defaults = SimConfig()  # every default below is SimConfig's
     p.add_argument("--start", metavar="ISO", default=None,
                    help=f"first hour (UTC), e.g. {DEFAULT_START}; 'random' draws it from the seed. "
                         "Default: July 2, 06:00 UTC of the trace's first year (the trace's first "
                         "hour if that does not fit)")
     p.add_argument("--hours", type=float, default=None, metavar="H",
                    help="time budget (fixed-time) or time cap (target, budget) in hours "
-                        f"(default {DEFAULT_HOURS:g} for fixed-time, 160 for target and budget)")
+                        f"(default {defaults.budget_hours:g} for fixed-time, {DEFAULT_CAP_HOURS:g} for target and budget)")
     add_task_options(p)
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
-    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lamoo", help="search algorithm (default lamoo)")
-    p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default",
-                   help="energy/carbon accounting preset (default: default)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--gpus", type=int, default=defaults.n_gpus, metavar="N", help="GPUs in the pool (default %(default)s)")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=defaults.optimizer,
+                   help="search algorithm (default %(default)s)")
+    p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=defaults.accounting,
+                   help="energy/carbon accounting preset (default: %(default)s)")
     p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
                    help="stop at the end of the hour in which X kg CO2eq have been emitted")
-    p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=DEFAULT_COST,
-                   help=f"hardware-cost objective (default {DEFAULT_COST})")
-    p.add_argument("--estimator", default="oneshot",
-                   help="cheap accuracy estimate used when sampling: oneshot (default), fewshot or acc12")
+    p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=defaults.objectives.cost,
+                   help="hardware-cost objective (default %(default)s)")
+    p.add_argument("--estimator", default=defaults.estimator,
+                   help="cheap accuracy estimate used when sampling: oneshot, fewshot or acc12 (default %(default)s)")
+
 
 def add_task_options(p: argparse.ArgumentParser) -> None:
     """``--task`` and ``--target-regret`` (``--hours`` and ``--carbon-budget-kg`` are the
@@ -82,6 +85,7 @@ def add_task_options(p: argparse.ArgumentParser) -> None:
                         "is given, budget if --carbon-budget-kg is, else fixed-time (compare: the preset's)")
     p.add_argument("--target-regret", type=float, default=None, metavar="R",
                    help=f"target task: HV regret to reach, 1 - HV/HV(true front) (default {DEFAULT_TARGET_REGRET:g})")
+
 
 def task_from_args(args: argparse.Namespace, base: Any = None):  # -> cenas_gym.sim.tasks.Task
     """The task of :func:`add_task_options`'s options; unset parameters come from ``base``
@@ -102,6 +106,7 @@ def task_from_args(args: argparse.Namespace, base: Any = None):  # -> cenas_gym.
     budget = args.carbon_budget_kg if args.carbon_budget_kg is not None else (base.carbon_budget_kg if same else None)
     return make_task(name, hours=hours, target_regret=target, carbon_budget_kg=budget)
 
+
 def config_from_args(args: argparse.Namespace):  # -> SimConfig
     """The :class:`SimConfig` of :func:`add_sim_options`'s options (task applied)."""
     from cenas_gym.search.pareto import Objectives
@@ -115,6 +120,7 @@ def config_from_args(args: argparse.Namespace):  # -> SimConfig
         accounting=args.accounting,
     )
     return task_from_args(args).apply(config)
+
 
 def add_grid_options(p: argparse.ArgumentParser) -> None:
     """The options shared by ``compare`` and ``evaluate``: what to run and how."""
@@ -150,6 +156,7 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
                    help="keep the finished runs of this same grid in --out and run the rest")
     p.add_argument("--force", action="store_true",
                    help="overwrite the results in --out, even those of another grid")
+
 
 def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.grid.Grid
     """The preset's :class:`~cenas_gym.compare.grid.Grid` with the command line's overrides."""
@@ -198,8 +205,9 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.grid.Grid
     return replace(grid, policies=policies, traces=traces, windows=windows, seeds=seeds, config=config,
                    carbon_budgets_kg=budgets, task=task)
 
+
 def _trace_lists() -> tuple[str, str]:
     """The training and held-out traces of :mod:`cenas_gym.rl`, comma-separated."""
-    from cenas_gym.rl import HELD_OUT_TRACES, TRAIN_TRACES
+    from cenas_gym.carbon.catalogue import HELD_OUT_TRACES, TRAIN_TRACES
 
     return ",".join(TRAIN_TRACES), ",".join(HELD_OUT_TRACES)

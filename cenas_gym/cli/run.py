@@ -27,6 +27,7 @@ def add_run(sub: Any) -> None:
     add_geo_options(p)
     p.set_defaults(func=cmd_run)
 
+
 def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Play ``--policy`` once; returns (finished Simulator, JSON-ready result)."""
     from cenas_gym.policies.play import make_policy, run_policy
@@ -67,6 +68,7 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         **summary,
     }
     return sim, result
+
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.sites is not None:  # one search over several sites (CENAS-Geo-v1)

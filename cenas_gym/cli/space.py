@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from cenas_gym.cli.common import _cost_unit, print_json
-from cenas_gym.cli.options import DEFAULT_COST
+
 
 #: The cheap accuracy proxies whose rank agreement with the true accuracy ``space`` reports.
 PROXY_COLUMNS: tuple[str, ...] = (
@@ -24,9 +24,12 @@ def add_space(sub: Any) -> None:
     p = sub.add_parser("space", help="summary of the NAS-Bench-201 table: Pareto front, HV, proxy quality",
                        description="Summary of the shipped NAS-Bench-201 table.")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=DEFAULT_COST,
-                   help=f"hardware-cost objective (minimised; default {DEFAULT_COST})")
+    from cenas_gym.search.pareto import Objectives
+
+    p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=Objectives().cost,
+                   help="hardware-cost objective (minimised; default %(default)s)")
     p.set_defaults(func=cmd_space)
+
 
 def cmd_space(args: argparse.Namespace) -> int:
     import numpy as np

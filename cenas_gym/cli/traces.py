@@ -8,18 +8,6 @@ from typing import Any
 from cenas_gym.cli.common import _check_output_dir, CLIError, _iso, print_json
 
 
-def _trace_meta(name: str) -> dict[str, str]:
-    """Zone, year, kind and provider of a shipped trace, from its name (see traces/SOURCES.md)."""
-    parts = name.split(":")
-    zone = parts[0]
-    year = parts[1] if len(parts) > 1 else ""
-    if zone.startswith("EIA-"):
-        kind, source = "avg_CI", "US EIA-930 via HewlettPackard/dc-rl"
-    else:
-        kind = "lca" if len(parts) > 2 and parts[2] == "lca" else "direct"
-        source = "Electricity Maps"
-    return {"zone": zone, "year": year, "kind": kind, "source": source}
-
 def add_traces(sub: Any) -> None:
     p = sub.add_parser("traces", help="list, show and plot carbon-intensity traces",
                        description="Shipped carbon-intensity traces (gCO2eq/kWh, hourly, UTC).")
@@ -41,15 +29,17 @@ def add_traces(sub: Any) -> None:
     q.add_argument("--hours", type=int, default=None, metavar="H", help="hours to plot (default: to the end)")
     q.set_defaults(func=cmd_traces_plot)
 
+
 def cmd_traces_list(args: argparse.Namespace) -> int:
-    from cenas_gym.carbon.trace import CarbonTrace, list_traces
+    from cenas_gym.carbon.catalogue import describe, list_traces
+    from cenas_gym.carbon.trace import CarbonTrace
 
     rows = []
     for name in list_traces():
         tr = CarbonTrace.load(name)
         rows.append({
             "name": name,
-            **_trace_meta(name),
+            **describe(name),
             "hours": len(tr) * tr.step_s / 3600,
             "mean_g_per_kwh": float(tr.values_g_per_kwh.mean()),
         })
@@ -62,16 +52,17 @@ def cmd_traces_list(args: argparse.Namespace) -> int:
               f"{r['mean_g_per_kwh']:>10.2f}  {r['source']}")
     return 0
 
+
 def cmd_traces_show(args: argparse.Namespace) -> int:
     from dataclasses import asdict
-
     from pathlib import Path
 
+    from cenas_gym.carbon.catalogue import describe
     from cenas_gym.carbon.trace import CarbonTrace
 
     from_file = args.name.endswith((".csv", ".csv.gz")) or Path(args.name).is_file()
     tr = CarbonTrace.from_csv(args.name) if from_file else CarbonTrace.load(args.name)
-    meta = {"zone": "", "year": "", "kind": "", "source": "CSV file"} if from_file else _trace_meta(tr.name)
+    meta = {"zone": "", "year": "", "kind": "", "source": "CSV file"} if from_file else describe(tr.name)
     stats = asdict(tr.stats())
     info = {
         "name": tr.name,
@@ -99,6 +90,7 @@ def cmd_traces_show(args: argparse.Namespace) -> int:
     for key in ("mean", "std", "min", "p10", "p50", "p90", "max", "mean_daily_range_g_per_kwh"):
         print(f"    {key:<28} {stats[key]:>9.2f}")
     return 0
+
 
 def cmd_traces_plot(args: argparse.Namespace) -> int:
     from cenas_gym.carbon.trace import CarbonTrace

@@ -31,6 +31,7 @@ def add_tune(sub: Any) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.set_defaults(func=cmd_tune)
 
+
 def cmd_tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 

@@ -12,6 +12,7 @@ import pandas as pd
 from gymnasium import spaces
 
 from cenas_gym.envs import observation, rewards
+from cenas_gym.carbon.catalogue import DEFAULT_TRACE
 from cenas_gym.carbon.trace import CarbonTrace
 from cenas_gym.sim.episodes import SIM_OPTIONS, Episode, EpisodeContext, at_step, new_episode, step_info
 from cenas_gym.carbon.forecast import make_forecaster
@@ -128,7 +129,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
         self,
         render_mode: str | None = None,
         *,
-        trace: str | CarbonTrace | Sequence[str | CarbonTrace] = "US-CAL-CISO:2021",
+        trace: str | CarbonTrace | Sequence[str | CarbonTrace] = DEFAULT_TRACE,
         start: str | int | pd.Timestamp | None = None,
         forecaster: str = "noisy",
         forecast_hours: int = 6,

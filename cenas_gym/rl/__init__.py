@@ -18,8 +18,6 @@ are needed to train or load an agent (``pip install cenas-gym[rl]``); importing 
 imports none of them.
 """
 
-#: Traces the shipped agent was trained on (one drawn per episode; agents/MODEL_CARD.md).
-TRAIN_TRACES: tuple[str, ...] = ("US-CAL-CISO:2021", "ES:2021", "NO:2021", "EIA-AZPS:2022", "EIA-SOCO:2022")
-#: Traces it never saw: held out by year (US-CAL-CISO:2023, ES:2023), by data source
-#: (EIA-CISO:2022) and by zone (EIA-BPAT:2022).
-HELD_OUT_TRACES: tuple[str, ...] = ("US-CAL-CISO:2023", "ES:2023", "EIA-CISO:2022", "EIA-BPAT:2022")
+from cenas_gym.carbon.catalogue import HELD_OUT_TRACES, TRAIN_TRACES  # the splits live in the trace catalogue
+
+__all__ = ["HELD_OUT_TRACES", "TRAIN_TRACES"]

@@ -31,7 +31,7 @@ import pandas as pd
 
 from cenas_gym.compare.grid import RunSpec
 from cenas_gym.compare.runners import run_grid
-from cenas_gym.rl import HELD_OUT_TRACES, TRAIN_TRACES
+from cenas_gym.carbon.catalogue import HELD_OUT_TRACES, TRAIN_TRACES
 from cenas_gym.rl.evaluate import _iso_start
 from cenas_gym.rl.splits import held_out_cases
 from cenas_gym.sim.simulator import SimConfig

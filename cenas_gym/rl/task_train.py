@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cenas_gym.rl import TRAIN_TRACES
+from cenas_gym.carbon.catalogue import TRAIN_TRACES
 
 #: The env id of each task agent.
 TASK_ENV_IDS = {"target": "CENAS-Target-v1", "budget": "CENAS-Budget-v1"}
