@@ -1,8 +1,9 @@
 """cenas-gym: carbon-aware neural architecture search (CE-NAS) as a Gymnasium environment.
 
-Importing the package registers ``CENAS-v0``, ``CENAS-v1``, ``CENAS-Target-v1`` and
-``CENAS-Budget-v1`` with Gymnasium. Heavy modules are imported
-lazily, so ``import cenas_gym`` stays cheap.
+Importing the package registers the ids of :data:`ENV_IDS` (``CENAS-v0``, ``CENAS-v1``,
+``CENAS-Target-v1``, ``CENAS-Budget-v1``, ``CENAS-Geo-v1``) with Gymnasium. Heavy modules are
+imported lazily, so ``import cenas_gym`` stays cheap. The subpackages are the layers (see
+their docstrings): carbon, search, sim, envs, policies, compare, rl, cli.
 """
 
 from __future__ import annotations
@@ -36,15 +37,20 @@ def __getattr__(name: str) -> Any:
 
 _moved.install()  # the module paths of 0.2 keep working, with a DeprecationWarning
 
-#: The env ids and their fixed arguments (Gymnasium convention: a changed reward is a new version).
-ENV_IDS: dict[str, dict[str, Any]] = {
-    "CENAS-v0": {},
-    "CENAS-v1": {"version": "v1"},
-    "CENAS-Target-v1": {"version": "v1", "task": "target"},
-    "CENAS-Budget-v1": {"version": "v1", "task": "budget", "carbon_budget_kg": 25.0},
+#: The env classes, by the kind of run they simulate.
+ENTRY_POINTS = {"single-site": "cenas_gym.envs.cenas:CENASEnv", "geo": "cenas_gym.envs.geo:CENASGeoEnv"}
+#: Every env id: (kind, fixed arguments). Gymnasium convention: a changed reward is a new version.
+ENV_IDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "CENAS-v0": ("single-site", {}),
+    "CENAS-v1": ("single-site", {"version": "v1"}),
+    "CENAS-Target-v1": ("single-site", {"version": "v1", "task": "target"}),
+    "CENAS-Budget-v1": ("single-site", {"version": "v1", "task": "budget", "carbon_budget_kg": 25.0}),
+    "CENAS-Geo-v1": ("geo", {}),  # one search over GPU pools in several grid regions
 }
-for _id, _kwargs in ENV_IDS.items():
+#: The single-site id of each task that has one fixed (the task agents train on these).
+TASK_ENV_IDS: dict[str, str] = {
+    kwargs["task"]: env_id for env_id, (kind, kwargs) in ENV_IDS.items() if kind == "single-site" and "task" in kwargs
+}
+for _id, (_kind, _kwargs) in ENV_IDS.items():
     if _id not in gymnasium.registry:
-        gymnasium.register(id=_id, entry_point="cenas_gym.envs.cenas:CENASEnv", kwargs=_kwargs)
-if "CENAS-Geo-v1" not in gymnasium.registry:  # one search over GPU pools in several grid regions
-    gymnasium.register(id="CENAS-Geo-v1", entry_point="cenas_gym.envs.geo:CENASGeoEnv")
+        gymnasium.register(id=_id, entry_point=ENTRY_POINTS[_kind], kwargs=_kwargs)

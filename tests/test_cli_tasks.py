@@ -116,3 +116,9 @@ def test_compare_presets_keep_their_tasks():
     g = grid("--hours", "6")
     assert g.task.name == "fixed-time" and g.config.budget_hours == 6
     assert isinstance(g, object) and argparse  # noqa: B018
+
+
+def test_every_preset_is_named_once_with_a_description():
+    from cenas_gym.compare.presets import DESCRIPTIONS, PRESETS
+
+    assert set(DESCRIPTIONS) == set(PRESETS) | {"geo"}

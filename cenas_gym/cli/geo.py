@@ -14,28 +14,16 @@ A site is ``NAME:YEAR:GPUS``: a shipped trace name (``cenas-gym traces list``, e
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-
-def _ensure_option(p: argparse.ArgumentParser, flag: str, **kwargs: Any) -> None:
-    """Add ``flag`` unless the parser already has it (the task options are shared with the
-    single-site commands, which may define them)."""
-    if flag not in p._option_string_actions:  # argparse has no public lookup
-        p.add_argument(flag, **kwargs)
 
 
 def add_geo_options(p: argparse.ArgumentParser) -> None:
-    """``--sites`` and the task options (``--task``, ``--target-regret``) on run/compare."""
-    from cenas_gym.sim.tasks import TASKS
+    """``--sites`` on run/compare (the task options come with the single-site options)."""
+    from cenas_gym.policies.geo import GEO_POLICIES
+    from cenas_gym.sim.geo import DEFAULT_SITES
 
     p.add_argument("--sites", metavar="NAME:YEAR:GPUS,...", default=None,
-                   help="run one search over several sites (CENAS-Geo-v1), e.g. "
-                        "NO:2022:2,US-CAL-CISO:2022:4,ES:2022:4,EIA-SOCO:2022:8; policies: geo-vanilla, "
-                        "geo-heuristic, geo-greedy[:N], single:SITE")
-    _ensure_option(p, "--task", choices=list(TASKS), default=None,
-                   help="fixed-time, target (reach --target-regret) or budget (--carbon-budget-kg)")
-    _ensure_option(p, "--target-regret", type=float, default=None, metavar="R",
-                   help="target task: HV regret to reach (default 0.002)")
+                   help=f"run one search over several sites (CENAS-Geo-v1), e.g. {','.join(DEFAULT_SITES)}; "
+                        f"policies: {', '.join(GEO_POLICIES)}")
 
 
 def sites_from_text(text: str):  # -> list[Site]

@@ -124,15 +124,12 @@ def config_from_args(args: argparse.Namespace):  # -> SimConfig
 
 def add_grid_options(p: argparse.ArgumentParser) -> None:
     """The options shared by ``compare`` and ``evaluate``: what to run and how."""
-    from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
+    from cenas_gym.compare.presets import DESCRIPTIONS as PRESET_DESCRIPTIONS
     from cenas_gym.search.optimizers import OPTIMIZERS
+    from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
 
-    p.add_argument("--preset", choices=("default", "paper", "neurips", "target", "budget", "geo"), default="default",
-                   help="default: every policy, 3 windows, 5 seeds (fixed-time 80 h); paper: the authors' code "
-                        "defaults (heuristic vs vanilla, cenas accounting, 10 seeds); neurips: carbon budgets 25-100 kg; "
-                        "target: the default windows, target task, tuned baselines and oracle:target; "
-                        "budget: the default windows, budgets 10 and 25 kg; "
-                        "geo: one search over four grid regions (see --sites)")
+    p.add_argument("--preset", choices=list(PRESET_DESCRIPTIONS), default="default",
+                   help="; ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items()))
     p.add_argument("--policies", metavar="A,B", default=None, help="comma-separated policy names")
     p.add_argument("--traces", metavar="A,B", default=None, help="comma-separated shipped trace names")
     p.add_argument("--trace-file", metavar="PATH", action="append", default=None,

@@ -14,9 +14,11 @@ from cenas_gym.cli.options import add_sim_options, add_trace_options, config_fro
 def add_run(sub: Any) -> None:
     p = sub.add_parser("run", help="run one simulated CE-NAS search with a GPU-allocation policy",
                        description="Run one simulated search and print its summary.")
+    from cenas_gym.policies.play import policy_table
+
     p.add_argument("--policy", required=True, metavar="POLICY",
-                   help="a policy name, e.g. heuristic, vanilla, fixed:4, ppo or ppo:PATH "
-                        "(an unknown name prints every name there is)")
+                   help="; ".join(f"{usage}: {text}" for kind, usage, text in policy_table() if kind != "geo")
+                        + " (geo policies: see --sites)")
     add_trace_options(p)
     add_sim_options(p)
     p.add_argument("--json", action="store_true", help="print the summary and the settings as JSON")

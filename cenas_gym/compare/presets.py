@@ -1,5 +1,6 @@
-"""The named grids of ``cenas-gym compare --preset``: :data:`PRESETS` is the one registry of
-their names (the command line's ``choices`` come from it).
+"""The named grids of ``cenas-gym compare --preset``: :data:`PRESETS` (single-site grids) and
+:data:`~cenas_gym.compare.geo.GEO_PRESET`; :data:`DESCRIPTIONS` names every preset once (the
+command line's ``choices`` and help come from it).
 """
 
 from __future__ import annotations
@@ -97,4 +98,14 @@ PRESETS: dict[str, Grid] = {
     "neurips": NEURIPS_GRID,
     "target": TARGET_GRID,
     "budget": BUDGET_GRID,
+}
+
+#: Every preset name (``geo``: :data:`cenas_gym.compare.geo.GEO_PRESET`) and what it runs.
+DESCRIPTIONS: dict[str, str] = {
+    "default": "every policy, 3 windows, 5 seeds (fixed-time 80 h)",
+    "paper": "the authors' code defaults (heuristic vs vanilla, cenas accounting, 10 seeds)",
+    "neurips": "carbon budgets 25-100 kg",
+    "target": "the default windows, target task, tuned baselines and oracle:target",
+    "budget": "the default windows, budgets 10 and 25 kg",
+    "geo": "one search over four grid regions (see --sites)",
 }

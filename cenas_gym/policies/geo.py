@@ -42,7 +42,13 @@ from cenas_gym.sim.simulator import SimConfig
 
 #: Default total of training GPUs for geo-greedy: CENAS-v0's default pool (8 GPUs).
 GREEDY_DEFAULT_GPUS = 8
-GEO_POLICIES = ("geo-vanilla", "geo-heuristic", "geo-greedy", "geo-greedy:N", "single:SITE")
+#: The geo policy names (as written in help texts) and what each does.
+GEO_POLICIES: dict[str, str] = {
+    "geo-vanilla": "every GPU at every site trains",
+    "geo-heuristic": "the CE-NAS heuristic at each site on its own",
+    "geo-greedy[:N]": f"N training GPUs (default {GREEDY_DEFAULT_GPUS}) at the cleanest sites first",
+    "single:SITE": "the whole search at one site, every GPU there trains",
+}
 
 
 class _GeoBase:

@@ -59,16 +59,25 @@ def _shipped_task_agent(name: str, stem: str) -> Callable[[str], Policy]:
 #: Learned agents by the text before ``":"``: (usage, loader of the text after ``":"``).
 #: ``ppo-target`` / ``ppo-budget``: the causal task agents (agents/MODEL_CARD_target.md,
 #: agents/MODEL_CARD_budget.md), played through CENAS-v1 with the run's task.
-LEARNED: dict[str, tuple[str, Callable[[str], Policy]]] = {
-    "ppo": ("ppo[:PATH]", _ppo),
-    "ppo-target": ("ppo-target", _shipped_task_agent("ppo-target", "ppo_target")),
-    "ppo-budget": ("ppo-budget", _shipped_task_agent("ppo-budget", "ppo_budget")),
+LEARNED: dict[str, tuple[str, Callable[[str], Policy], str]] = {
+    "ppo": ("ppo[:PATH]", _ppo, "the shipped CENAS-v0 PPO agent, or a saved one (needs the rl extra)"),
+    "ppo-target": ("ppo-target", _shipped_task_agent("ppo-target", "ppo_target"), "the shipped target-task agent"),
+    "ppo-budget": ("ppo-budget", _shipped_task_agent("ppo-budget", "ppo_budget"), "the shipped budget-task agent"),
 }
 
 
 def policy_names() -> list[str]:
-    """How every policy name is written (``"fixed:K"``, ``"ppo[:PATH]"``), for help and errors."""
-    return [entry.usage for entry in RULE_BASED.values()] + [usage for usage, _ in LEARNED.values()]
+    """How every single-site policy name is written (``"fixed:K"``, ``"ppo[:PATH]"``), for help and errors."""
+    return [entry.usage for entry in RULE_BASED.values()] + [usage for usage, _, _ in LEARNED.values()]
+
+
+def policy_table() -> list[tuple[str, str, str]]:
+    """Every policy name there is, one row each: (kind: rule-based, learned or geo; usage; help)."""
+    from cenas_gym.policies.geo import GEO_POLICIES
+
+    return ([("rule-based", e.usage, e.help) for e in RULE_BASED.values()]
+            + [("learned", usage, text) for usage, _, text in LEARNED.values()]
+            + [("geo", usage, text) for usage, text in GEO_POLICIES.items()])
 
 
 def default_policies() -> tuple[str, ...]:

@@ -298,26 +298,34 @@ class RuleBased:
         build: makes the policy from the text after ``":"`` (``""`` if none); raises
             ``ValueError`` on a bad argument.
         defaults: the names of this entry that ``compare`` and ``evaluate`` run by default.
+        help: one line saying what it does (help texts; the module docstring says more).
     """
 
     usage: str
     build: Callable[[str], Policy]
     defaults: tuple[str, ...] = ()
+    help: str = ""
 
 
 #: The rule-based policies by the text before ``":"`` in their name (see the module docstring).
 #: :mod:`cenas_gym.policies.play` adds the learned agents and is the one place names are resolved.
 RULE_BASED: dict[str, RuleBased] = {
     "heuristic": RuleBased(
-        "heuristic[:window|:causal]", _heuristic, ("heuristic", "heuristic:window", "heuristic:causal")
+        "heuristic[:window|:causal]", _heuristic, ("heuristic", "heuristic:window", "heuristic:causal"),
+        "CE-NAS: lambda_s = (C_now - C_min) / (C_max - C_min) of the GPUs sample; C_min/C_max to the end of "
+        "the trace (authors' code), over the episode window, or over the trailing 7 days (causal)",
     ),
-    "vanilla": RuleBased("vanilla", _no_arg(lambda: Fixed(None)), ("vanilla",)),
-    "oneshot": RuleBased("oneshot", _no_arg(OneShot), ("oneshot",)),
-    "random": RuleBased("random", _no_arg(RandomAllocation), ("random",)),
-    "fixed": RuleBased("fixed:K", _fixed),
-    "threshold": RuleBased("threshold[:P]", _threshold, ("threshold",)),
-    "oracle": RuleBased("oracle[:target]", _oracle, ("oracle",)),
-    "a3c-cenas": RuleBased("a3c-cenas", _no_arg(_a3c_cenas)),
+    "vanilla": RuleBased("vanilla", _no_arg(lambda: Fixed(None)), ("vanilla",), "every GPU trains (vanilla LaMOO)"),
+    "oneshot": RuleBased("oneshot", _no_arg(OneShot), ("oneshot",),
+                         "every GPU samples except in the last hours, which train the best screened"),
+    "random": RuleBased("random", _no_arg(RandomAllocation), ("random",), "a random number of training GPUs each step"),
+    "fixed": RuleBased("fixed:K", _fixed, (), "K GPUs train every step"),
+    "threshold": RuleBased("threshold[:P]", _threshold, ("threshold",),
+                           "all train when the intensity is at or below the P-th percentile of the trailing week"),
+    "oracle": RuleBased("oracle[:target]", _oracle, ("oracle",),
+                        "knows the window: all train in its cleanest half (:target: the target task's timing headroom)"),
+    "a3c-cenas": RuleBased("a3c-cenas", _no_arg(_a3c_cenas), (),
+                           "the CE-NAS authors' A3C agent, trained online within each episode (needs torch)"),
 }
 
 

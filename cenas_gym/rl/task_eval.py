@@ -31,6 +31,7 @@ import pandas as pd
 
 from cenas_gym.compare.grid import RunSpec
 from cenas_gym.compare.runners import run_grid
+from cenas_gym import ENV_IDS, TASK_ENV_IDS
 from cenas_gym.carbon.catalogue import HELD_OUT_TRACES, TRAIN_TRACES
 from cenas_gym.rl.evaluate import _iso_start
 from cenas_gym.rl.splits import held_out_cases
@@ -38,12 +39,10 @@ from cenas_gym.sim.simulator import SimConfig
 from cenas_gym.compare.stats import mean_ci
 from cenas_gym.sim.tasks import make_task
 
-BUDGET_KG = 25.0  # CENAS-Budget-v1's carbon budget
-
-
 def task_config(task: str, optimizer: str = "lamoo") -> SimConfig:
-    """The run settings of ``CENAS-Target-v1`` / ``CENAS-Budget-v1`` with ``optimizer``."""
-    spec = make_task(task, carbon_budget_kg=BUDGET_KG if task == "budget" else None)
+    """The run settings of the task's env id (``CENAS-Target-v1`` / ``CENAS-Budget-v1``) with ``optimizer``."""
+    fixed = ENV_IDS[TASK_ENV_IDS[task]][1]
+    spec = make_task(task, carbon_budget_kg=fixed.get("carbon_budget_kg"))
     return spec.apply(SimConfig(optimizer=optimizer))
 
 

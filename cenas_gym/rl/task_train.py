@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cenas_gym import TASK_ENV_IDS
 from cenas_gym.carbon.catalogue import TRAIN_TRACES
 
-#: The env id of each task agent.
-TASK_ENV_IDS = {"target": "CENAS-Target-v1", "budget": "CENAS-Budget-v1"}
 
 #: PPO settings of the task agents (small net, VecNormalize of observations and rewards).
 PPO_ARGS: dict[str, Any] = {
