@@ -1,4 +1,5 @@
-"""``cenas-gym train``: SB3 PPO on CENAS-v0 (hyperparameters: agents/ppo.yml), checkpoints, resume."""
+"""``cenas-gym train``: SB3 PPO on CENAS-v0 (hyperparameters: agents/ppo.yml), checkpoints, resume;
+``--task target|budget``: the causal task agents on their v1 ids (:mod:`cenas_gym.rl.task_train`)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,46 @@ def add_train(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-envs", type=int, default=None, metavar="N", help="parallel envs (default: the file's)")
     p.add_argument("--conf-file", metavar="YML", default=None, help="rl-zoo3 hyperparameters (default agents/ppo.yml)")
-    p.add_argument("--optimizer", choices=("lamoo", "random"), default="random",
-                   help="proposer inside the training env (default random: ~50x faster than LaMOO)")
+    p.add_argument("--optimizer", choices=("lamoo", "random"), default=None,
+                   help="proposer inside the training env (default random, ~50x faster than LaMOO; with --task: the "
+                        "task agent's, lamoo)")
     p.add_argument("--eval-every", type=int, default=25_000, metavar="N", help="timesteps between held-out checks")
     p.add_argument("--max-minutes", type=float, default=None, metavar="M", help="stop and save after M minutes")
     p.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+    import inspect
+
+    from cenas_gym import TASK_ENV_IDS
+    from cenas_gym.rl.task_train import train_task_agent
+
+    default = {k: v.default for k, v in inspect.signature(train_task_agent).parameters.items()}
+    task = p.add_argument_group("task agents", "--task trains one causal agent per seed on the task's v1 id "
+                                f"({', '.join(f'{t}: {i}' for t, i in TASK_ENV_IDS.items())}), v1 observation only, "
+                                "into OUT/seed<N>; hyperparameters: that id's section of agents/ppo.yml")
+    task.add_argument("--task", choices=sorted(TASK_ENV_IDS), default=None, help="train a task agent")
+    task.add_argument("--seeds", metavar="A,B", default=None, help="training seeds, one agent each (default: --seed)")
+    task.add_argument("--forecaster", default=None, help=f"forecaster of the training env (default {default['forecaster']})")
+    task.add_argument("--warm-start", type=float, default=None, metavar="X",
+                      help=f"initial logit bonus of 'all GPUs train' (the agent starts near vanilla; default {default['warm_start']:g})")
+    task.add_argument("--target-regret", type=float, default=None, metavar="R",
+                      help="training target of the target task (default: the task's)")
     p.set_defaults(func=cmd_train)
+
+
+def cmd_train_task(args: argparse.Namespace) -> int:
+    """``train --task``: :func:`cenas_gym.rl.task_train.train_task_agents` with the options given."""
+    for flag, value in (("--resume", args.resume), ("--n-envs", args.n_envs), ("--conf-file", args.conf_file)):
+        if value:
+            raise CLIError(f"{flag} does not apply to --task (one env per agent, agents/ppo.yml)")
+    from cenas_gym.rl.task_train import train_task_agents
+
+    seeds = [int(s) for s in _split(args.seeds)] if args.seeds else [args.seed]
+    given = {"timesteps": args.timesteps, "optimizer": args.optimizer, "forecaster": args.forecaster,
+             "warm_start": args.warm_start, "target_regret": args.target_regret,
+             "max_wall_s": None if args.max_minutes is None else 60.0 * args.max_minutes}
+    options = {key: value for key, value in given.items() if value is not None}
+    for path in train_task_agents(args.task, args.out, seeds, traces=_split(args.traces), **options):
+        print(f"saved {path}")
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -39,6 +74,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         from cenas_gym.rl.train import train_ppo
     except ImportError as err:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
+    if args.task is not None:
+        return cmd_train_task(args)
     try:
         path = train_ppo(
             args.out,
@@ -48,7 +85,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             n_envs=args.n_envs,
             hyperparams_path=args.conf_file,
-            env_kwargs={"optimizer": args.optimizer},
+            env_kwargs={"optimizer": args.optimizer or "random"},
             eval_every=args.eval_every,
             resume=args.resume,
             max_wall_s=None if args.max_minutes is None else 60.0 * args.max_minutes,
