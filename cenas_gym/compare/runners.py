@@ -112,9 +112,10 @@ def _ray(specs: list[RunSpec], address: str | None, progress: bool, on_result: O
                         on_result(position[ref], ray.get(ref))
                         bar.update(1)
     except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        raise
+        if not started:  # a cluster we joined keeps running: cancel our tasks there (one call each)
+            for ref in pending:
+                ray.cancel(ref, force=True)
+        raise  # a local Ray we started: ray.shutdown() below ends its workers at once
     finally:
         if started:
             ray.shutdown()
