@@ -192,3 +192,29 @@ def test_a_killed_pool_worker_loses_no_finished_run(tmp_path):
     fresh = tmp_path / "fresh"
     assert main(grid_args(fresh, "0-5", hours="6")) == 0
     assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
+
+
+def geo_args(out: Path, seeds: str) -> list[str]:
+    return ["compare", "--preset", "geo", "--out", str(out), "--sites", "NO:2022:2,ES:2022:4",
+            "--policies", "geo-heuristic,geo-greedy,single:NO", "--windows", "2022-07-02T06:00Z", "--seeds", seeds,
+            "--hours", "30", "--target-regret", "0.01", "--optimizer", "random"]
+
+
+def test_geo_grid_stops_on_signal_and_resumes_to_the_same_bytes(tmp_path):
+    """compare --preset geo runs on the same engine: SIGINT stops it within seconds with no
+    worker left, and --resume completes it to the bytes of an uninterrupted run."""
+    from cenas_gym.cli import main
+
+    out = tmp_path / "geo"
+    proc = start_cli(geo_args(out, "0-59") + ["--jobs", "2"])
+    try:
+        wait_for_runs(proc, out, 2)
+        last = stop_and_check(proc, out, signal.SIGINT, True, want_workers=2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    resume = last.split("resume with: cenas-gym ", 1)[1].split()
+    assert "--resume" in resume and main(resume) == 0
+    fresh = tmp_path / "fresh"
+    assert main(geo_args(fresh, "0-59")) == 0
+    assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()

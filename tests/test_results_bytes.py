@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from cenas_gym.compare.geo import GeoGrid, geo_compare
+from cenas_gym.compare.geo import GeoGrid
 from cenas_gym.compare.grid import Grid
 from cenas_gym.compare.runners import compare
 from cenas_gym.sim.simulator import SimConfig
@@ -40,5 +40,5 @@ def test_single_site_results_csv_bytes_unchanged(tmp_path):
 
 
 def test_geo_results_csv_bytes_unchanged(tmp_path):
-    geo_compare(GEO, tmp_path, jobs=1)
+    compare(GEO, tmp_path, progress=False, plots=False)
     assert _sha256(tmp_path / "results.csv") == GEO_SHA256

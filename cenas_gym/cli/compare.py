@@ -26,9 +26,9 @@ def add_compare(sub: Any) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     if args.preset == "geo" or getattr(args, "sites", None):  # CENAS-Geo-v1 baselines
-        from cenas_gym.cli.geo import cmd_compare_geo
+        from cenas_gym.cli.geo import geo_grid_from_args
 
-        return cmd_compare_geo(args)
+        return run_grid_command(args, geo_grid_from_args(args))
     return run_grid_command(args, grid_from_args(args))
 
 

@@ -105,19 +105,17 @@ def cmd_run_geo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_compare_geo(args: argparse.Namespace) -> int:
-    """``compare --preset geo``: the geo baselines x windows x seeds into ``--out``."""
+def geo_grid_from_args(args: argparse.Namespace):  # -> GeoGrid
+    """``compare --preset geo``: :data:`~cenas_gym.compare.geo.GEO_PRESET` with the command
+    line's overrides (the run itself is ``compare``'s, with ``--resume``, ``--force``, Ray)."""
     from dataclasses import replace
-    from pathlib import Path
 
     from cenas_gym.cli.common import _split
     from cenas_gym.compare.grid import parse_seeds
-    from cenas_gym.compare.geo import GEO_PRESET, geo_compare, single_site_policies
+    from cenas_gym.compare.geo import GEO_PRESET, single_site_policies
 
     if args.traces is not None or args.trace_file:
         raise ValueError("--traces/--trace-file do not apply to --preset geo; use --sites NAME:YEAR:GPUS,...")
-    if args.jobs < 1:
-        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     grid = GEO_PRESET
     sites = tuple(_split(args.sites)) if args.sites else grid.sites
     sites_from_text(",".join(sites))  # clear errors before running
@@ -140,10 +138,5 @@ def cmd_compare_geo(args: argparse.Namespace) -> int:
         task=_task_from_args(args, "target"),
         config=config,
     )
-    out = Path(args.out).expanduser()
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {args.out}: exists and is not a folder")
-    geo_compare(grid, out, jobs=args.jobs)
-    print((out / "summary.md").read_text(encoding="utf-8"))
-    print(f"wrote {len(grid.runs())} runs to {out}/results.csv, summary.md and PNGs")
-    return 0
+    grid.runs()  # unknown policies and sites fail here, before the folder is touched
+    return grid

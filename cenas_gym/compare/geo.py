@@ -1,8 +1,12 @@
-"""Compare the geo baselines (:mod:`cenas_gym.policies.geo`) over windows and seeds.
+"""Geo grids on the comparison engine: the geo baselines (:mod:`cenas_gym.policies.geo`) over
+one list of sites, windows and seeds.
 
-``cenas-gym compare --preset geo`` runs :data:`GEO_PRESET` (or its overrides) and writes to a
-folder: ``results.csv`` (one row per run), ``summary.md`` (means with 95 % t-intervals, the
-paired comparison against the per-site heuristic, the best single-site run) and three PNGs:
+A :class:`GeoGrid` expands into :class:`GeoRunSpec` runs that :mod:`cenas_gym.compare.runners`
+plays like single-site ones (serial, process pool or Ray; stored as they finish, ``--resume``,
+``--force``, interrupts). ``cenas-gym compare --preset geo`` runs :data:`GEO_PRESET` (or its
+overrides) and writes to a folder: ``results.csv`` (one row per run), ``summary.md`` (means
+with 95 % t-intervals, the paired comparison against the per-site heuristic, the best
+single-site run; :func:`summarize`) and three PNGs (:func:`plot`):
 ``allocation.png`` (training GPUs per site over each site's intensity, one window and seed),
 ``regret.png`` (log10 regret over hours, mean over seeds, per window) and
 ``kg_to_target.png`` (kg CO2eq to target per run).
@@ -12,14 +16,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from cenas_gym.compare.stats import mean_ci
+from cenas_gym.compare.summary import _ci_text
 
 from cenas_gym.sim.geo import DEFAULT_SITES, make_sites
 from cenas_gym.policies.geo import make_geo_policy, run_geo_policy
@@ -40,8 +45,38 @@ class GeoGrid:
     task: Task = field(default_factory=lambda: make_task("target"))
     config: SimConfig = field(default_factory=SimConfig)
 
-    def runs(self) -> list[tuple[str, str, int]]:
-        return [(p, w, s) for w in self.windows for s in self.seeds for p in self.policies]
+    def runs(self) -> list[GeoRunSpec]:
+        """Every run, in a fixed order: window, seed, policy. Raises ``ValueError`` for an
+        unknown policy or a ``single:SITE`` that names no site of the grid."""
+        for policy in self.policies:
+            make_geo_policy(policy)  # fail before running on a bad name
+        names = [s.name for s in make_sites(self.sites)]
+        for policy in self.policies:
+            if policy.startswith("single:") and policy.partition(":")[2] not in names:
+                raise ValueError(f"policy {policy!r}: no site named {policy.partition(':')[2]!r}; sites are {names}")
+        specs: list[GeoRunSpec] = []
+        for window in self.windows:
+            for seed in self.seeds:
+                for policy in self.policies:
+                    specs.append(GeoRunSpec(len(specs), policy, window, seed, tuple(self.sites), self.task, self.config))
+        return specs
+
+
+@dataclass(frozen=True)
+class GeoRunSpec:
+    """One geo run: a policy over the sites from one window start with one seed (picklable)."""
+
+    index: int
+    policy: str
+    window: str
+    seed: int
+    sites: tuple[str, ...]
+    task: Task
+    config: SimConfig
+
+    def play(self) -> dict[str, Any]:
+        """Play it: a flat row whose ``"trajectory"`` holds the regret and per-site series."""
+        return run_geo_one(self)
 
 
 def single_site_policies(sites: Sequence[str]) -> tuple[str, ...]:
@@ -61,12 +96,12 @@ GEO_PRESET = GeoGrid(
 )
 
 
-def _run_one(args: tuple[GeoGrid, str, str, int]) -> tuple[dict[str, Any], dict[str, Any]]:
-    grid, policy_name, window, seed = args
-    sites = make_sites(grid.sites)
-    sim = run_geo_policy(make_geo_policy(policy_name), grid.task.apply(grid.config), sites, seed, window)
+def run_geo_one(spec: GeoRunSpec) -> dict[str, Any]:
+    """Play one geo spec; returns its row, the per-run ``"trajectory"`` included."""
+    sites = make_sites(spec.sites)
+    sim = run_geo_policy(make_geo_policy(spec.policy), spec.task.apply(spec.config), sites, spec.seed, spec.window)
     s = sim.summary()
-    row: dict[str, Any] = {"policy": policy_name, "window": window, "seed": seed, "task": grid.task.name}
+    row: dict[str, Any] = {"policy": spec.policy, "window": spec.window, "seed": spec.seed, "task": spec.task.name}
     for key in ("target_regret", "reached_target", "kg_to_target", "hours_to_target", "carbon_kg", "energy_kwh",
                 "final_regret", "final_log10_regret", "hours", "n_trained", "n_screened", "train_gpu_h",
                 "sample_gpu_h", "idle_gpu_h", "init_carbon_kg"):
@@ -74,48 +109,11 @@ def _run_one(args: tuple[GeoGrid, str, str, int]) -> tuple[dict[str, Any], dict[
     for site in s["sites"]:
         row[f"carbon_kg_{site['site']}"] = site["carbon_kg"]
         row[f"train_gpu_h_{site['site']}"] = site["train_gpu_h"]
-    trace = {
+    row["trajectory"] = {
         "regret": [r["regret"] for r in sim.history],
         "sites": [[r["site"], r["step"], r["intensity_g_per_kwh"], r["gpus_train"]] for r in sim.site_history],
     }
-    return row, trace
-
-
-def run_geo_grid(grid: GeoGrid, jobs: int = 1) -> tuple[pd.DataFrame, dict[tuple[str, str, int], dict]]:
-    """Every run of the grid (``jobs`` worker processes); returns results and trajectories."""
-    from tqdm import tqdm
-
-    tasks = [(grid, p, w, s) for p, w, s in grid.runs()]
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("forkserver")) as pool:
-            out = list(tqdm(pool.map(_run_one, tasks, chunksize=4), total=len(tasks), desc="geo compare"))
-    else:
-        out = [_run_one(t) for t in tqdm(tasks, desc="geo compare")]
-    rows = [r for r, _ in out]
-    traces = {(r["policy"], r["window"], r["seed"]): t for r, t in out}
-    return pd.DataFrame(rows), traces
-
-
-def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and its two-sided t-interval (NaNs dropped; one value: the interval is NaN)."""
-    from scipy import stats
-
-    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
-    if x.size == 0:
-        return (math.nan, math.nan, math.nan)
-    m = float(x.mean())
-    if x.size < 2:
-        return (m, math.nan, math.nan)
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return (m, m - half, m + half)
-
-
-def _fmt(m: tuple[float, float, float], digits: int = 2) -> str:
-    if math.isnan(m[0]):
-        return "-"
-    if math.isnan(m[1]):
-        return f"{m[0]:.{digits}f}"
-    return f"{m[0]:.{digits}f} [{m[1]:.{digits}f}, {m[2]:.{digits}f}]"
+    return row
 
 
 def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
@@ -144,9 +142,9 @@ def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
         r = results[results.policy == policy]
         reached = r[r.reached_target == True]  # noqa: E712 (a column of bools/None)
         lines.append(
-            f"| {policy} | {len(reached)}/{len(r)} | {_fmt(mean_ci(reached.kg_to_target))} | "
-            f"{_fmt(mean_ci(reached.hours_to_target), 1)} | {_fmt(mean_ci(r.final_log10_regret), 3)} | "
-            f"{_fmt(mean_ci(r.carbon_kg))} |"
+            f"| {policy} | {len(reached)}/{len(r)} | {_ci_text(*mean_ci(reached.kg_to_target), 2)} | "
+            f"{_ci_text(*mean_ci(reached.hours_to_target), 1)} | {_ci_text(*mean_ci(r.final_log10_regret), 3)} | "
+            f"{_ci_text(*mean_ci(r.carbon_kg), 2)} |"
         )
     if REFERENCE in grid.policies:
         lines += [
@@ -197,13 +195,14 @@ def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(results: pd.DataFrame, traces: dict, grid: GeoGrid, out: Path) -> None:
-    """The three PNGs (see the module docstring)."""
+def plot(results: pd.DataFrame, trajectories: Sequence[dict], grid: GeoGrid, out: Path) -> None:
+    """The three PNGs (see the module docstring); ``trajectories`` align with the rows."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    traces = {(r.policy, r.window, r.seed): t for r, t in zip(results.itertuples(), trajectories)}
     names = [s.name for s in make_sites(grid.sites)]
     window, seed = grid.windows[0], grid.seeds[0]
     geo = [p for p in grid.policies if not p.startswith("single:")]
@@ -255,20 +254,3 @@ def plot(results: pd.DataFrame, traces: dict, grid: GeoGrid, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "kg_to_target.png", dpi=110)
     plt.close(fig)
-
-
-def geo_compare(grid: GeoGrid, out: str | Path, jobs: int = 1) -> pd.DataFrame:
-    """Run ``grid`` and write results.csv, summary.md and the PNGs into ``out``."""
-    for policy in grid.policies:
-        make_geo_policy(policy)  # fail before running on a bad name
-    names = [s.name for s in make_sites(grid.sites)]
-    for policy in grid.policies:
-        if policy.startswith("single:") and policy.partition(":")[2] not in names:
-            raise ValueError(f"policy {policy!r}: no site named {policy.partition(':')[2]!r}; sites are {names}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    results, traces = run_geo_grid(grid, jobs)
-    results.to_csv(out / "results.csv", index=False)
-    (out / "summary.md").write_text(summarize(results, grid), encoding="utf-8")
-    plot(results, traces, grid, out)
-    return results

@@ -37,6 +37,10 @@ class RunSpec:
     seed: int
     config: SimConfig
 
+    def play(self) -> dict[str, Any]:
+        """Play it (:func:`run_one`)."""
+        return run_one(self)
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -169,17 +173,21 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
 
 def frames_of(rows: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """(table, trajectories) of rows as :func:`run_one` returns them."""
-    trajectories = []
+    """(table, trajectories) of rows as :func:`run_one` returns them (a geo run's trajectory,
+    :func:`cenas_gym.compare.geo.run_geo_one`, stays the dict it is)."""
+    trajectories: list[Any] = []
     flat = []
     for row in rows:
         row = dict(row)
         traj = dict(row.pop("trajectory"))
+        flat.append(row)
+        if "init_hv_normalized" not in traj:
+            trajectories.append(traj)
+            continue
         init = {k: traj.pop(k) for k in ("init_hv_normalized", "init_carbon_g", "step_h")}
         frame = pd.DataFrame(traj)
         frame.attrs.update(init)
         trajectories.append(frame)
-        flat.append(row)
     return pd.DataFrame(flat), trajectories
 
 

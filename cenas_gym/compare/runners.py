@@ -9,8 +9,11 @@ final bytes), then writes the summary (:mod:`~cenas_gym.compare.summary`) and th
     from cenas_gym.compare.runners import compare
     results = compare(DEFAULT_GRID, "cenas-compare", jobs=2, backend="process")
 
-The worker backends submit the module attribute :func:`run_one` (looked up at each call), so a
-test can replace it with one that kills its worker (tests/crash_once.py).
+A grid is a single-site :class:`~cenas_gym.compare.grid.Grid` or a multi-site
+:class:`~cenas_gym.compare.geo.GeoGrid`: both expand into specs that play themselves, and
+:func:`compare` writes the report of their kind. The worker backends submit the module
+attribute :func:`run_one` (looked up at each call), so a test can replace it with one that
+kills its worker (tests/crash_once.py).
 """
 
 from __future__ import annotations
@@ -21,9 +24,13 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from cenas_gym.compare.grid import Grid, RunSpec, frames_of, run_one
+from cenas_gym.compare import geo
+from cenas_gym.compare.grid import Grid, RunSpec, frames_of
 from cenas_gym.compare.plots import plot_all
 from cenas_gym.compare.summary import summarize
+
+#: A single-site or a multi-site grid.
+AnyGrid = Grid | geo.GeoGrid
 
 
 # ------------------------------------------------------------------------------ backends
@@ -33,6 +40,11 @@ OnResult = Callable[[int, dict], None]
 #: Retries of a Ray task whose worker process died (killed, out of memory, node lost). A
 #: Python exception inside run_one is not retried: the same spec would raise it again.
 RAY_MAX_RETRIES = 3
+
+
+def run_one(spec: RunSpec | geo.GeoRunSpec) -> dict[str, Any]:
+    """Play one spec of either kind: its flat row with the ``"trajectory"`` entry."""
+    return spec.play()
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -122,7 +134,7 @@ def _ray(specs: list[RunSpec], address: str | None, progress: bool, on_result: O
 
 
 def run_grid(
-    grid: Grid | Sequence[RunSpec],
+    grid: AnyGrid | Sequence[RunSpec | geo.GeoRunSpec],
     jobs: int = 1,
     backend: str = "serial",
     address: str | None = None,
@@ -144,7 +156,7 @@ def run_grid(
     """
     from cenas_gym.compare.interrupts import interruptible
 
-    specs = grid.runs() if isinstance(grid, Grid) else list(grid)
+    specs = grid.runs() if isinstance(grid, (Grid, geo.GeoGrid)) else list(grid)
     rows: list[dict | None] = [None] * len(specs)
 
     def collect(i: int, row: dict) -> None:
@@ -165,7 +177,7 @@ def run_grid(
 
 
 def compare(
-    grid: Grid,
+    grid: AnyGrid,
     outdir: str | Path = "cenas-compare",
     jobs: int = 1,
     backend: str = "serial",
@@ -197,6 +209,11 @@ def compare(
     results, trajectories = frames_of(store.rows())
     results.to_csv(outdir / "results.csv", index=False, lineterminator="\n")
     store.finish()
+    if isinstance(grid, geo.GeoGrid):
+        (outdir / "summary.md").write_text(geo.summarize(results, grid), encoding="utf-8")
+        if plots:
+            geo.plot(results, trajectories, grid, outdir)
+        return results
     (outdir / "summary.md").write_text(summarize(results) + "\n", encoding="utf-8")
     if plots:
         plot_all(results, trajectories, outdir)

@@ -76,7 +76,7 @@ def file_digests(specs: Sequence[Any]) -> dict[str, str]:
     ``ppo:PATH`` agents. A spec names a file; this says which contents it had."""
     paths = set()
     for spec in specs:
-        paths.add(spec.trace)
+        paths.add(getattr(spec, "trace", ""))  # a geo spec names shipped traces only
         if ":" in spec.policy:
             paths.add(spec.policy.split(":", 1)[1])
     digests = {}
