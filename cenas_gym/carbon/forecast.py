@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -326,16 +327,15 @@ def make_forecaster(
     they get ``np.random.default_rng()`` (unseeded: pass the env's generator for
     reproducibility).
     """
-    if name == "oracle":
-        return OracleForecaster()
-    if name == "noisy":
-        return NoisyOracleForecaster(epsilon, rng if rng is not None else np.random.default_rng())
-    if name == "persistence":
-        return PersistenceForecaster()
-    if name == "yesterday":
-        return SameHourYesterdayForecaster()
-    if name == "revised":
-        return RevisedForecaster(epsilon, rng if rng is not None else np.random.default_rng())
-    if name == "ridge":
-        return RidgeForecaster()
-    raise ValueError(f"unknown forecaster {name!r}; choose one of {list(FORECASTERS)}")
+    if name not in FORECASTERS:
+        raise ValueError(f"unknown forecaster {name!r}; choose one of {list(FORECASTERS)}")
+    rng = rng if rng is not None else np.random.default_rng()
+    build: dict[str, Callable[[], Forecaster]] = {
+        "oracle": OracleForecaster,
+        "noisy": lambda: NoisyOracleForecaster(epsilon, rng),
+        "persistence": PersistenceForecaster,
+        "yesterday": SameHourYesterdayForecaster,
+        "revised": lambda: RevisedForecaster(epsilon, rng),
+        "ridge": RidgeForecaster,
+    }
+    return build[name]()

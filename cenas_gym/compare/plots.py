@@ -46,9 +46,15 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> None:
-    # No timestamps in the PNG metadata: the same results give the same bytes.
+def _finish(plt, fig, path: Path, written: list[Path], title: str | None = None) -> None:
+    """Title, lay out, save (no timestamps in the PNG metadata: the same results give the same
+    bytes) and close ``fig``; ``path`` joins ``written``."""
+    if title is not None:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    written.append(path)
 
 
 def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir: str | Path) -> list[Path]:
@@ -86,11 +92,7 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
             ax.set_ylabel("mean normalised HV")
             ax.grid(alpha=0.3)
         axes[0][0].legend(fontsize=7)
-        fig.suptitle(f"hardware metric: {metric}", fontsize=9)
-        fig.tight_layout()
-        _save(fig, outdir / name)
-        plt.close(fig)
-        written.append(outdir / name)
+        _finish(plt, fig, outdir / name, written, f"hardware metric: {metric}")
 
     # 3: allocation on one window (the first trace, window, budget and seed).
     first = r.iloc[0]
@@ -109,11 +111,8 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
         twin.step(t["hour"], t["intensity_g_per_kwh"], where="post", color="0.5", lw=0.8, alpha=0.7)
         twin.set_ylabel("gCO2/kWh", fontsize=7, color="0.4")
     axes[-1, 0].set_xlabel("hours into the window")
-    fig.suptitle(f"{first['trace']} from {first['start']}, seed {first['seed']}", fontsize=9)
-    fig.tight_layout()
-    _save(fig, outdir / "allocation.png")
-    plt.close(fig)
-    written.append(outdir / "allocation.png")
+    _finish(plt, fig, outdir / "allocation.png", written,
+            f"{first['trace']} from {first['start']}, seed {first['seed']}")
 
     # 4: kg CO2 and final log10 regret per policy, grouped by setting, with 95 % CI error bars.
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -129,11 +128,7 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle("mean and 95 % CI per policy", fontsize=9)
-    fig.tight_layout()
-    _save(fig, outdir / "carbon_bars.png")
-    plt.close(fig)
-    written.append(outdir / "carbon_bars.png")
+    _finish(plt, fig, outdir / "carbon_bars.png", written, "mean and 95 % CI per policy")
 
     # 5: final HV under each carbon budget (NeurIPS-style), when the grid has several.
     budgets = sorted(b for b in r["carbon_budget_kg"].unique() if np.isfinite(b))
@@ -147,10 +142,7 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
             ax.set_title(f"budget {b:g} kg CO2eq", fontsize=9)
             ax.grid(axis="y", alpha=0.3)
         axes[0][0].set_ylabel("final log10 HV regret")
-        fig.tight_layout()
-        _save(fig, outdir / "budget_boxplots.png")
-        plt.close(fig)
-        written.append(outdir / "budget_boxplots.png")
+        _finish(plt, fig, outdir / "budget_boxplots.png", written)
     return written
 
 
@@ -174,11 +166,8 @@ def _plot_quality(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], ou
         ax.set_ylabel("mean log10 HV regret")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
-    fig.suptitle("mean over runs; a run that ended (target reached, budget spent) keeps its last value", fontsize=9)
-    fig.tight_layout()
-    _save(fig, outdir / "regret_over_hours.png")
-    plt.close(fig)
-    written.append(outdir / "regret_over_hours.png")
+    _finish(plt, fig, outdir / "regret_over_hours.png", written,
+            "mean over runs; a run that ended (target reached, budget spent) keeps its last value")
 
     levels = set(ATTAINMENT_LEVELS)
     targets = pd.to_numeric(r.get("target_regret", pd.Series(dtype=float)), errors="coerce").dropna()
@@ -199,11 +188,8 @@ def _plot_quality(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], ou
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("share of runs that reached it")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"attainment: all runs of each policy pooled ({len(settings)} setting(s))", fontsize=9)
-    fig.tight_layout()
-    _save(fig, outdir / "attainment.png")
-    plt.close(fig)
-    written.append(outdir / "attainment.png")
+    _finish(plt, fig, outdir / "attainment.png", written,
+            f"attainment: all runs of each policy pooled ({len(settings)} setting(s))")
 
     fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.2), squeeze=False)
     for ax, setting in zip(axes[0], settings):
@@ -221,9 +207,5 @@ def _plot_quality(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], ou
         ax.set_ylabel("final log10 HV regret (mean, 95 % CI)")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
-    fig.suptitle("lower left is better on both", fontsize=9)
-    fig.tight_layout()
-    _save(fig, outdir / "pareto.png")
-    plt.close(fig)
-    written.append(outdir / "pareto.png")
+    _finish(plt, fig, outdir / "pareto.png", written, "lower left is better on both")
     return written

@@ -5,55 +5,47 @@ command line's ``choices`` and help come from it).
 
 from __future__ import annotations
 
+from cenas_gym.carbon.catalogue import DEFAULT_TRACE
 from cenas_gym.compare.grid import Grid
 from cenas_gym.policies.play import default_policies
 from cenas_gym.sim.simulator import SimConfig
 from cenas_gym.sim.tasks import make_task
 
+#: The authors' window: California from 2021-07-02 06:00 UTC (cake-lab/CE-NAS carbon_reader.py,
+#: row 13158). Every preset runs SimConfig's defaults (8 GPUs, 80 h, LaMOO) unless it says otherwise.
+PAPER_WINDOW = {DEFAULT_TRACE: ("2021-07-02T06:00Z",)}
+#: The paper presets' setting: the authors' window and accounting (1 kW per training GPU, sampling
+#: and idle free).
+_AUTHORS: dict = {"traces": tuple(PAPER_WINDOW), "windows": PAPER_WINDOW, "config": SimConfig(accounting="cenas")}
 
 #: Every policy (the shipped PPO agent included) on two Californian windows (summer, winter)
 #: and one Spanish one, 5 seeds, 80 h, 8 GPUs, LaMOO, default accounting.
 DEFAULT_GRID = Grid(
     policies=default_policies(),
-    traces=("US-CAL-CISO:2021", "ES:2022"),
+    traces=(DEFAULT_TRACE, "ES:2022"),
     windows={
-        "US-CAL-CISO:2021": ("2021-07-02T06:00Z", "2021-01-15T00:00Z"),
+        DEFAULT_TRACE: PAPER_WINDOW[DEFAULT_TRACE] + ("2021-01-15T00:00Z",),
         "ES:2022": ("2022-04-04T00:00Z",),
     },
     seeds=range(5),
-    config=SimConfig(n_gpus=8, budget_hours=80.0, optimizer="lamoo"),
     name="default",
 )
 
 #: The authors' code defaults (cake-lab/CE-NAS cenas_RL.py: --GPU_nums 8, --budget 80;
 #: carbon_reader.py: California from row 13158 = 2021-07-02 06:00 UTC), the authors'
-#: accounting (1 kW per training GPU, sampling and idle free), the authors' heuristic
-#: (C_min/C_max from the start to the end of the trace) vs vanilla LaMOO, with the old
-#: look-ahead window variant and the authors' A3C agent beside them; set beside the figures
-#: quoted in arXiv 2307.04131.
-PAPER_GRID = Grid(
-    policies=("heuristic", "heuristic:window", "a3c-cenas", "vanilla"),
-    traces=("US-CAL-CISO:2021",),
-    windows={"US-CAL-CISO:2021": ("2021-07-02T06:00Z",)},
-    seeds=range(10),
-    config=SimConfig(n_gpus=8, budget_hours=80.0, optimizer="lamoo", accounting="cenas"),
-    name="paper",
-)
+#: accounting, the authors' heuristic (C_min/C_max from the start to the end of the trace) vs
+#: vanilla LaMOO, with the old look-ahead window variant and the authors' A3C agent beside
+#: them; set beside the figures quoted in arXiv 2307.04131.
+PAPER_GRID = Grid(policies=("heuristic", "heuristic:window", "a3c-cenas", "vanilla"), seeds=range(10), name="paper",
+                  **_AUTHORS)
 
 #: Final HV under carbon budgets of 25, 50, 75, 100 kg, 5 runs per method, the authors'
 #: accounting: this package's setting in the spirit of the NeurIPS 2024 CE-NAS paper's
 #: carbon-budget comparison, not a verified paper setting. The time budget (160 h) is long
 #: enough that the carbon budget, not time, ends the vanilla runs.
-NEURIPS_GRID = Grid(
-    policies=("heuristic", "vanilla", "oneshot", "oracle"),
-    traces=("US-CAL-CISO:2021",),
-    windows={"US-CAL-CISO:2021": ("2021-07-02T06:00Z",)},
-    seeds=range(5),
-    config=SimConfig(n_gpus=8, budget_hours=160.0, optimizer="lamoo", accounting="cenas"),
-    carbon_budgets_kg=(25.0, 50.0, 75.0, 100.0),
-    name="neurips",
-    task=make_task("budget", hours=160.0, carbon_budget_kg=25.0),
-)
+NEURIPS_GRID = Grid(policies=("heuristic", "vanilla", "oneshot", "oracle"), seeds=range(5), name="neurips",
+                    carbon_budgets_kg=(25.0, 50.0, 75.0, 100.0), task=make_task("budget", carbon_budget_kg=25.0),
+                    **_AUTHORS)
 
 #: The best ``fixed:K`` and ``threshold:P`` for the target task, chosen on the PPO agent's
 #: training traces only by ``cenas-gym tune --task target --seeds 0-3`` (committed in
@@ -73,7 +65,6 @@ TARGET_GRID = Grid(
     traces=DEFAULT_GRID.traces,
     windows=DEFAULT_GRID.windows,
     seeds=range(5),
-    config=SimConfig(n_gpus=8, optimizer="lamoo"),
     name="target",
     task=make_task("target"),
 )
@@ -86,7 +77,6 @@ BUDGET_GRID = Grid(
     traces=DEFAULT_GRID.traces,
     windows=DEFAULT_GRID.windows,
     seeds=range(5),
-    config=SimConfig(n_gpus=8, optimizer="lamoo"),
     carbon_budgets_kg=(10.0, 25.0),
     name="budget",
     task=make_task("budget", carbon_budget_kg=25.0),

@@ -7,7 +7,7 @@ side after a fixed time); attainment (kg emitted when a run first reached a regr
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -132,100 +132,85 @@ def _groups(r: pd.DataFrame, pooled: bool) -> list[tuple[str, pd.DataFrame]]:
     return groups
 
 
-def _headline_target(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
-    lines = [
-        f"## Headline: kg CO2 to reach the target, paired against `{baseline}`",
-        "",
-        f"kg ratio = geometric mean over pairs of (policy kg to target / {baseline} kg to target), "
-        "95 % t-interval on the log ratios, over the pairs (same trace, window, seed) in which both "
-        "reached the target; pairs where either missed are excluded from the ratio and counted. "
-        "Reached = share of runs that reached the target [95 % Wilson interval]. kg and hours to "
-        "target: mean [95 % CI] over the runs that reached it.",
-        "",
-    ]
-    for label, sub in _groups(r, pooled=True):
-        lines += [f"### {label}", ""]
-        lines.append(f"| policy | runs | reached | kg to target | h to target | kg ratio vs {baseline} | pairs used "
-                     "| excluded: policy missed / base missed / both |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+def _per_policy(lines: list[str], title: str, text: str, r: pd.DataFrame, policies: list[str], pooled: bool,
+                header: str, align: str) -> Iterator[tuple[pd.DataFrame, str, pd.DataFrame]]:
+    """A headline section appended to ``lines``: ``title``, ``text``, then one table per setting
+    group (:func:`_groups`); yields (group rows, policy, the policy's rows) for each policy with
+    runs, and the caller appends the row."""
+    lines += [f"## {title}", "", text, ""]
+    for label, sub in _groups(r, pooled):
+        lines += [f"### {label}", "", header, align]
         for policy in policies:
             p = sub[sub["policy"] == policy]
-            if p.empty:
-                continue
-            hit = _reached(p["reached_target"])
-            share = share_ci(int(hit.sum()), len(p))
-            reached_cell = f"{int(hit.sum())}/{len(p)} = {_ci_text(*share, 2)}"
-            kg = _cell(p["kg_to_target"].astype(float), 2)
-            hours = _cell(p["hours_to_target"].astype(float), 1)
-            if policy == baseline:
-                ratio_cell, used, excluded = "1 (baseline)", "", ""
-            else:
-                pr = paired(sub, policy, baseline)
-                a_hit, b_hit = _reached(pr["reached_target"]), _reached(pr["reached_target_base"])
-                both = a_hit & b_hit
-                ratio = paired_ratio_ci(pr["kg_to_target"].astype(float)[both], pr["kg_to_target_base"].astype(float)[both])
-                ratio_cell = _ci_text(*ratio[:3], 3)
-                used = str(ratio[3])
-                excluded = f"{int((~a_hit & b_hit).sum())} / {int((a_hit & ~b_hit).sum())} / {int((~a_hit & ~b_hit).sum())}"
-            lines.append(f"| {policy} | {len(p)} | {reached_cell} | {kg} | {hours} | {ratio_cell} | {used} | {excluded} |")
+            if not p.empty:
+                yield sub, policy, p
         lines.append("")
+
+
+def _headline_target(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
+    lines: list[str] = []
+    text = (f"kg ratio = geometric mean over pairs of (policy kg to target / {baseline} kg to target), "
+            "95 % t-interval on the log ratios, over the pairs (same trace, window, seed) in which both "
+            "reached the target; pairs where either missed are excluded from the ratio and counted. "
+            "Reached = share of runs that reached the target [95 % Wilson interval]. kg and hours to "
+            "target: mean [95 % CI] over the runs that reached it.")
+    header = (f"| policy | runs | reached | kg to target | h to target | kg ratio vs {baseline} | pairs used "
+              "| excluded: policy missed / base missed / both |")
+    for sub, policy, p in _per_policy(lines, f"Headline: kg CO2 to reach the target, paired against `{baseline}`",
+                                      text, r, policies, True, header, "|---|---:|---:|---:|---:|---:|---:|---:|"):
+        hit = _reached(p["reached_target"])
+        share = share_ci(int(hit.sum()), len(p))
+        reached_cell = f"{int(hit.sum())}/{len(p)} = {_ci_text(*share, 2)}"
+        kg = _cell(p["kg_to_target"].astype(float), 2)
+        hours = _cell(p["hours_to_target"].astype(float), 1)
+        if policy == baseline:
+            ratio_cell, used, excluded = "1 (baseline)", "", ""
+        else:
+            pr = paired(sub, policy, baseline)
+            a_hit, b_hit = _reached(pr["reached_target"]), _reached(pr["reached_target_base"])
+            both = a_hit & b_hit
+            ratio = paired_ratio_ci(pr["kg_to_target"].astype(float)[both], pr["kg_to_target_base"].astype(float)[both])
+            ratio_cell = _ci_text(*ratio[:3], 3)
+            used = str(ratio[3])
+            excluded = f"{int((~a_hit & b_hit).sum())} / {int((a_hit & ~b_hit).sum())} / {int((~a_hit & ~b_hit).sum())}"
+        lines.append(f"| {policy} | {len(p)} | {reached_cell} | {kg} | {hours} | {ratio_cell} | {used} | {excluded} |")
     return lines
 
 
 def _headline_budget(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
-    lines = [
-        f"## Headline: final log10 regret at equal carbon budget, paired against `{baseline}`",
-        "",
-        f"diff = policy - {baseline} final log10 regret on the same trace, window, seed and budget "
-        "(mean [95 % t-interval over pairs]); negative: the policy found a better front with the same "
-        "budget. -0.30 is half the regret, -1 a tenth.",
-        "",
-    ]
-    for label, sub in _groups(r, pooled=False):
-        lines += [f"### {label}", ""]
-        lines.append(f"| policy | runs | final log10 regret | diff vs {baseline} | kg CO2 | hours | pairs |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|")
-        for policy in policies:
-            p = sub[sub["policy"] == policy]
-            if p.empty:
-                continue
-            if policy == baseline:
-                diff, n = "0 (baseline)", ""
-            else:
-                pr = paired(sub, policy, baseline)
-                diff, n = _cell(pr["final_log10_regret"] - pr["final_log10_regret_base"], 3), str(len(pr))
-            lines.append(f"| {policy} | {len(p)} | {_cell(p['final_log10_regret'], 3)} | {diff} | "
-                         f"{_cell(p['carbon_kg'], 2)} | {_cell(p['hours'], 1)} | {n} |")
-        lines.append("")
+    lines: list[str] = []
+    text = (f"diff = policy - {baseline} final log10 regret on the same trace, window, seed and budget "
+            "(mean [95 % t-interval over pairs]); negative: the policy found a better front with the same "
+            "budget. -0.30 is half the regret, -1 a tenth.")
+    header = f"| policy | runs | final log10 regret | diff vs {baseline} | kg CO2 | hours | pairs |"
+    title = f"Headline: final log10 regret at equal carbon budget, paired against `{baseline}`"
+    for sub, policy, p in _per_policy(lines, title, text, r, policies, False, header, "|---|---:|---:|---:|---:|---:|---:|"):
+        if policy == baseline:
+            diff, n = "0 (baseline)", ""
+        else:
+            pr = paired(sub, policy, baseline)
+            diff, n = _cell(pr["final_log10_regret"] - pr["final_log10_regret_base"], 3), str(len(pr))
+        lines.append(f"| {policy} | {len(p)} | {_cell(p['final_log10_regret'], 3)} | {diff} | "
+                     f"{_cell(p['carbon_kg'], 2)} | {_cell(p['hours'], 1)} | {n} |")
     return lines
 
 
 def _headline_fixed(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
-    lines = [
-        "## Headline: carbon and final log10 regret side by side",
-        "",
-        f"Means [95 % t-intervals]; diffs are paired against `{baseline}` (same trace, window, seed). "
-        "A policy is better only if it is not worse on both; see pareto.png.",
-        "",
-    ]
-    for label, sub in _groups(r, pooled=False):
-        lines += [f"### {label}", ""]
-        lines.append(f"| policy | runs | kg CO2 | final log10 regret | diff kg vs {baseline} | "
-                     f"diff log10 regret vs {baseline} |")
-        lines.append("|---|---:|---:|---:|---:|---:|")
-        for policy in policies:
-            p = sub[sub["policy"] == policy]
-            if p.empty:
-                continue
-            if policy == baseline:
-                dk = dr = "0 (baseline)"
-            else:
-                pr = paired(sub, policy, baseline)
-                dk = _cell(pr["carbon_kg"] - pr["carbon_kg_base"], 2)
-                dr = _cell(pr["final_log10_regret"] - pr["final_log10_regret_base"], 3)
-            lines.append(f"| {policy} | {len(p)} | {_cell(p['carbon_kg'], 2)} | {_cell(p['final_log10_regret'], 3)} "
-                         f"| {dk} | {dr} |")
-        lines.append("")
+    lines: list[str] = []
+    text = (f"Means [95 % t-intervals]; diffs are paired against `{baseline}` (same trace, window, seed). "
+            "A policy is better only if it is not worse on both; see pareto.png.")
+    header = (f"| policy | runs | kg CO2 | final log10 regret | diff kg vs {baseline} | "
+              f"diff log10 regret vs {baseline} |")
+    for sub, policy, p in _per_policy(lines, "Headline: carbon and final log10 regret side by side", text, r, policies,
+                                      False, header, "|---|---:|---:|---:|---:|---:|"):
+        if policy == baseline:
+            dk = dr = "0 (baseline)"
+        else:
+            pr = paired(sub, policy, baseline)
+            dk = _cell(pr["carbon_kg"] - pr["carbon_kg_base"], 2)
+            dr = _cell(pr["final_log10_regret"] - pr["final_log10_regret_base"], 3)
+        lines.append(f"| {policy} | {len(p)} | {_cell(p['carbon_kg'], 2)} | {_cell(p['final_log10_regret'], 3)} "
+                     f"| {dk} | {dr} |")
     return lines
 
 
