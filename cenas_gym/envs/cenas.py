@@ -16,7 +16,7 @@ from cenas_gym.carbon.catalogue import DEFAULT_TRACE
 from cenas_gym.carbon.trace import CarbonTrace
 from cenas_gym.sim.episodes import SIM_OPTIONS, Episode, EpisodeContext, at_step, new_episode, step_info
 from cenas_gym.carbon.forecast import make_forecaster
-from cenas_gym.envs.observation import check_observation_options
+from cenas_gym.envs.base import EnvOptions, hour_of_day
 from cenas_gym.sim.simulator import SimConfig, Simulator
 from cenas_gym.sim.tasks import TASKS, Task, make_task
 
@@ -131,10 +131,10 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
         *,
         trace: str | CarbonTrace | Sequence[str | CarbonTrace] = DEFAULT_TRACE,
         start: str | int | pd.Timestamp | None = None,
-        forecaster: str = "noisy",
-        forecast_hours: int = 6,
-        forecast_epsilon: float = 0.1,
-        action_type: str = "discrete",
+        forecaster: str = EnvOptions.forecaster,
+        forecast_hours: int = EnvOptions.forecast_hours,
+        forecast_epsilon: float = EnvOptions.forecast_epsilon,
+        action_type: str = EnvOptions.action_type,
         reward: str | None = None,
         hv_weight: float = 100.0,
         carbon_weight_per_kg: float = 1.0,
@@ -143,8 +143,8 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
         hours: float | None = None,
         target_regret: float | None = None,
         carbon_budget_kg: float | None = None,
-        carbon_price_per_kg: float = rewards.DEFAULT_CARBON_PRICE_PER_KG,
-        miss_penalty_kg: float | None = None,
+        carbon_price_per_kg: float = EnvOptions.carbon_price_per_kg,
+        miss_penalty_kg: float | None = EnvOptions.miss_penalty_kg,
         **simulator_options: Any,
     ) -> None:
         if version not in VERSIONS:
@@ -159,13 +159,11 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        check_observation_options(forecaster, forecast_hours, action_type)
-        for name, value in (("forecast_epsilon", forecast_epsilon), ("hv_weight", hv_weight),
-                            ("carbon_weight_per_kg", carbon_weight_per_kg), ("carbon_price_per_kg", carbon_price_per_kg)):
+        self.options = EnvOptions(forecaster, forecast_hours, forecast_epsilon, action_type, carbon_price_per_kg,
+                                  miss_penalty_kg)
+        for name, value in (("hv_weight", hv_weight), ("carbon_weight_per_kg", carbon_weight_per_kg)):
             if not value >= 0:
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
-        if miss_penalty_kg is not None and not miss_penalty_kg >= 0:
-            raise ValueError(f"miss_penalty_kg must be >= 0 or None, got {miss_penalty_kg!r}")
 
         if task is None and version == "v1":
             task = "fixed-time"
@@ -187,7 +185,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"{self.env_id}: trace must name at least one trace")
         self.traces = [at_step(CarbonTrace.load(t) if isinstance(t, str) else t, self.config.step_s) for t in candidates]
         self.trace = self.traces[0]
-        self._hours_by_trace = [_hour_of_day(t.times) for t in self.traces]
+        self._hours_by_trace = [hour_of_day(t.times) for t in self.traces]
         self.start_option = start
         self.forecaster_name = forecaster
         self.forecast_epsilon = float(forecast_epsilon)
@@ -397,12 +395,6 @@ def _task(name: str, hours: float | None, target_regret: float | None, carbon_bu
     target_regret = target_regret if target_regret is not None else sim_target
     carbon_budget_kg = carbon_budget_kg if carbon_budget_kg is not None else budget_kg
     return make_task(name, hours=hours, target_regret=target_regret, carbon_budget_kg=carbon_budget_kg)
-
-
-def _hour_of_day(times: pd.DatetimeIndex) -> np.ndarray:
-    """Hour of the day (UTC, fractional: 13:30 -> 13.5, seconds dropped) of each time."""
-    seconds = (times.asi8 // 10**9) % 86400
-    return (seconds - seconds % 60) / 3600.0
 
 
 def _docstring(template: str) -> str:

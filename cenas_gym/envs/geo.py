@@ -13,46 +13,13 @@ import pandas as pd
 from gymnasium import spaces
 
 from cenas_gym.carbon.forecast import make_forecaster
-from cenas_gym.envs.observation import check_observation_options
-from cenas_gym.envs.rewards import DEFAULT_CARBON_PRICE_PER_KG, REWARDS, TASK_REWARDS, RewardWeights, StepResult
+from cenas_gym.envs import observation
+from cenas_gym.envs.base import EnvOptions, hour_of_day
+from cenas_gym.envs.observation import INTENSITY_SCALE_G_PER_KWH, LOG10_REGRET_SCALE, TRAINED_SCALE
+from cenas_gym.envs.rewards import task_reward
 from cenas_gym.sim.geo import GeoEpisode, SiteSpec, align_sites, geo_step_info, make_sites, new_geo_episode
-from cenas_gym.sim.simulator import REGRET_FLOOR, SimConfig
-from cenas_gym.sim.tasks import TASKS, Task, make_task
-
-INTENSITY_SCALE_G_PER_KWH = 500.0  # intensities enter the observation divided by this
-TRAINED_SCALE = 1000.0  # architectures trained enter the observation divided by this
-LOG10_REGRET_SCALE = -math.log10(REGRET_FLOOR)  # 6: log10 regret / 6 lies in [-1, 0]
-SITE_FEATURES = 4  # + forecast hours, per site
-
-
-def task_reward(
-    task: Task,
-    carbon_g: float,
-    log10_regret_before: float,
-    log10_regret_after: float,
-    *,
-    missed_target: bool = False,
-    miss_penalty_kg: float = 0.0,
-    carbon_price_per_kg: float = DEFAULT_CARBON_PRICE_PER_KG,
-) -> dict[str, float]:
-    """One step's reward breakdown for a task: CENAS-v1's task rewards
-    (:mod:`cenas_gym.envs.rewards`; the step's reward is the sum of the parts):
-
-    * ``target``: ``-kg``, and ``-miss_penalty_kg`` more in the last step when the time cap
-      ends the run without reaching the target (``missed_target``); the return is minus the
-      kg to target, or minus (kg emitted + penalty) for a miss.
-    * ``budget``: the decrease of log10 regret; the return is log10(initial regret) -
-      log10(final regret).
-    * ``fixed-time``: that decrease minus ``carbon_price_per_kg x kg``.
-    """
-    step = StepResult(  # the task rewards read only carbon, regret and the miss
-        carbon_g=carbon_g, hv_gain=0.0, max_hv=1.0, hv_progress_gain=0.0,
-        log10_regret_before=log10_regret_before, log10_regret_after=log10_regret_after,
-        n_trained_step=0, steps_done=0, n_steps=1, n_gpus=1, window_max_g_per_kwh=1.0,
-        missed_target=missed_target, miss_penalty_kg=miss_penalty_kg,
-    )
-    return REWARDS[TASK_REWARDS[task.name]].parts(step, RewardWeights(carbon_price_per_kg=carbon_price_per_kg))
-
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.sim.tasks import TASKS, make_task
 
 class CENASGeoEnv(gym.Env):
     """Split the GPUs of several sites, each on its own grid, between one-shot sampling and
@@ -72,21 +39,14 @@ class CENASGeoEnv(gym.Env):
     ``(a_i + 1) / 2 x n_i`` GPUs rounded half up.
 
     ## Observation Space
-    ``Box(float32)`` of length ``S x (4 + k) + 7`` (S sites, k = ``forecast_hours``). Per
-    site ``i``, a block of ``4 + k`` at ``i x (4 + k)``:
+    ``Box(float32)`` of length ``S x ({site_size}) + {search_size}`` (S sites, k = ``forecast_hours``).
+    Per site ``i``, a block of ``{site_size}`` at ``i x ({site_size})``:
 
-    | offset | feature |
-    |---|---|
-    | 0 | intensity now / 500 gCO2eq/kWh |
-    | 1 .. k | forecast of the next k hours / 500 (the chosen forecaster) |
-    | 1+k | capacity share: n_i / total GPUs |
-    | 2+k | where now lies between the site's episode-window min (0) and max (1) |
-    | 3+k | the site's unfinished training work / (n_i x step length) |
+    {site_table}
 
-    then the search state, at ``S x (4 + k)``: sin and cos of the hour of day (UTC), log10
-    regret / 6 (in [-1, 0]), time left (fraction), carbon budget left (fraction, floored at
-    -1; 1 without a budget), screened candidates queued / queue_cap, architectures trained /
-    1000.
+    then the search state, at ``S x ({site_size})`` (indices from there):
+
+    {search_table}
 
     ## Rewards
     Aligned with the task (issue 12's definitions, :func:`task_reward`): ``target``: minus
@@ -132,12 +92,12 @@ class CENASGeoEnv(gym.Env):
         target_regret: float | None = None,
         carbon_budget_kg: float | None = None,
         start: str | int | pd.Timestamp | None = None,
-        forecaster: str = "noisy",
-        forecast_hours: int = 6,
-        forecast_epsilon: float = 0.1,
-        action_type: str = "discrete",
-        carbon_price_per_kg: float = DEFAULT_CARBON_PRICE_PER_KG,
-        miss_penalty_kg: float | None = None,
+        forecaster: str = EnvOptions.forecaster,
+        forecast_hours: int = EnvOptions.forecast_hours,
+        forecast_epsilon: float = EnvOptions.forecast_epsilon,
+        action_type: str = EnvOptions.action_type,
+        carbon_price_per_kg: float = EnvOptions.carbon_price_per_kg,
+        miss_penalty_kg: float | None = EnvOptions.miss_penalty_kg,
         **simulator_options: Any,
     ) -> None:
         known = {f.name for f in fields(SimConfig)} - {"n_gpus", "budget_hours", "target_regret", "carbon_budget_g"}
@@ -152,9 +112,8 @@ class CENASGeoEnv(gym.Env):
             raise ValueError(f"CENAS-Geo-v1 does not render; render_mode must be None, got {render_mode!r}")
         if task not in TASKS:
             raise ValueError(f"CENAS-Geo-v1: task must be one of {list(TASKS)}, got {task!r}")
-        check_observation_options(forecaster, forecast_hours, action_type)
-        if forecast_epsilon < 0 or carbon_price_per_kg < 0 or (miss_penalty_kg is not None and miss_penalty_kg < 0):
-            raise ValueError("forecast_epsilon, carbon_price_per_kg and miss_penalty_kg must be >= 0")
+        self.options = EnvOptions(forecaster, forecast_hours, forecast_epsilon, action_type, carbon_price_per_kg,
+                                  miss_penalty_kg)
 
         self.task = make_task(task, hours=hours, target_regret=target_regret, carbon_budget_kg=carbon_budget_kg)
         self.sites = align_sites(make_sites(sites), SimConfig(**simulator_options).step_s)
@@ -168,26 +127,17 @@ class CENASGeoEnv(gym.Env):
         self.carbon_price_per_kg = float(carbon_price_per_kg)
         self.miss_penalty_option = miss_penalty_kg
         self.render_mode = render_mode
-        self._hours = _hour_of_day(self.sites[0].trace.times)
+        self._hours = hour_of_day(self.sites[0].trace.times)
 
         n_sites, k = len(self.sites), self.forecast_steps
         if action_type == "discrete":
             self.action_space = spaces.MultiDiscrete(self.gpus + 1)
         else:
             self.action_space = spaces.Box(-1.0, 1.0, shape=(n_sites,), dtype=np.float32)
-        block = SITE_FEATURES + k
-        low = np.zeros(n_sites * block + 7, dtype=np.float32)
-        high = np.ones_like(low)
-        for i in range(n_sites):
-            b = i * block
-            high[b] = 10.0
-            low[b + 1 : b + 1 + k], high[b + 1 : b + 1 + k] = -10.0, 10.0  # noisy forecasts may dip below 0
-            high[b + 3 + k] = 1e3  # unfinished work can exceed one step's capacity
-        g = n_sites * block
-        low[g : g + 3] = -1.0  # sin, cos, log10 regret / 6
-        high[g + 2] = 0.0
-        low[g + 4] = -1.0  # the last step may overshoot a carbon budget
-        high[g + 6] = 20.0  # up to 15,625 architectures / 1000
+        site_low, site_high = observation.bounds(observation.GEO_SITE, k)
+        search_low, search_high = observation.bounds(observation.GEO_SEARCH, k)
+        low = np.concatenate([np.tile(site_low, n_sites), search_low])
+        high = np.concatenate([np.tile(site_high, n_sites), search_high])
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
         self._episode: GeoEpisode | None = None
 
@@ -293,9 +243,9 @@ class CENASGeoEnv(gym.Env):
         t = min(sim.t, self.config.n_steps - 1)  # after the last step: its hour
         now_index = ctx.start + t
         k = self.forecast_steps
-        block = SITE_FEATURES + k
+        block = observation.size(observation.GEO_SITE, k)
         n_sites = len(self.sites)
-        obs = np.empty(n_sites * block + 7, dtype=np.float32)
+        obs = np.empty(n_sites * block + observation.size(observation.GEO_SEARCH, k), dtype=np.float32)
         work = sim.site_unfinished_work_s()
         total = float(self.gpus.sum())
         for i in range(n_sites):
@@ -322,7 +272,15 @@ class CENASGeoEnv(gym.Env):
         return obs
 
 
-def _hour_of_day(times) -> np.ndarray:
-    """Hour of the day (UTC, fractional) of each time."""
-    seconds = (times.asi8 // 10**9) % 86400
-    return (seconds - seconds % 60) / 3600.0
+def _docstring(template: str) -> str:
+    """The class docstring with its observation tables made from :mod:`cenas_gym.envs.observation`."""
+    indent = "\n    "
+    return template.format(
+        site_size=f"{observation.size(observation.GEO_SITE, 0)} + k",
+        search_size=observation.size(observation.GEO_SEARCH, 0),
+        site_table=observation.markdown_table(observation.GEO_SITE).replace("\n", indent),
+        search_table=observation.markdown_table(observation.GEO_SEARCH).replace("\n", indent),
+    )
+
+
+CENASGeoEnv.__doc__ = _docstring(CENASGeoEnv.__doc__ or "")

@@ -63,7 +63,7 @@ class Feature:
     low: float
     high: float
     meaning: str
-    value: Callable[[ObservationInputs], float | np.ndarray]
+    value: Callable[[ObservationInputs], float | np.ndarray] | None = None  # None: the env computes it
     per_forecast_hour: bool = False
 
 
@@ -113,6 +113,27 @@ V1: tuple[Feature, ...] = V0 + (
 )
 
 VERSIONS: dict[str, tuple[Feature, ...]] = {"v0": V0, "v1": V1}
+
+#: ``CENAS-Geo-v1``'s features of one site: one block per site, in the sites' order, then
+#: :data:`GEO_SEARCH` once (values: ``CENASGeoEnv._observation``).
+GEO_SITE: tuple[Feature, ...] = (
+    Feature("intensity", 0.0, 10.0, "the site's intensity now / 500 gCO2eq/kWh"),
+    Feature("forecast", -10.0, 10.0, "its forecast of the next k hours / 500 (the chosen forecaster)",
+            per_forecast_hour=True),
+    Feature("gpu_share", 0.0, 1.0, "capacity share: the site's GPUs / all GPUs"),
+    Feature("intensity_rank_window", 0.0, 1.0, "where now lies between the site's episode-window min (0) and max (1)"),
+    Feature("unfinished", 0.0, 1e3, "the site's unfinished training work / (its GPUs x step length)"),
+)
+#: ``CENAS-Geo-v1``'s search state, after the sites' blocks.
+GEO_SEARCH: tuple[Feature, ...] = (
+    Feature("hour_sin", -1.0, 1.0, "sin of the hour of day (UTC)"),
+    Feature("hour_cos", -1.0, 1.0, "cos of the hour of day (UTC)"),
+    Feature("log10_regret", -1.0, 0.0, "log10(HV regret) / 6 (0: regret 1; -1: the floor 1e-6)"),
+    Feature("time_left", 0.0, 1.0, "time budget left (fraction)"),
+    Feature("carbon_left", -1.0, 1.0, "carbon budget left (fraction, floored at -1; 1 without a carbon budget)"),
+    Feature("queue", 0.0, 1.0, "screened candidates queued / queue_cap"),
+    Feature("trained", 0.0, 20.0, "architectures trained / 1000"),
+)
 
 
 def size(table: tuple[Feature, ...], forecast_hours: int) -> int:

@@ -23,6 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cenas_gym.sim.tasks import Task
 
 # the CE-NAS authors' A3C reward (cake-lab/CE-NAS a3c_params.py)
 CENAS_ALPHA, CENAS_GAMMA = 20.0, 0.05
@@ -153,3 +157,32 @@ BUDGET = Reward(
 REWARDS: dict[str, Reward] = {r.name: r for r in (V0, CENAS, FIXED_TIME, TARGET, BUDGET)} | {"default": V0}
 #: The reward each task uses by default in ``CENAS-v1``.
 TASK_REWARDS: dict[str, str] = {"fixed-time": "fixed-time", "target": "target", "budget": "budget"}
+
+
+def task_reward(
+    task: Task,
+    carbon_g: float,
+    log10_regret_before: float,
+    log10_regret_after: float,
+    *,
+    missed_target: bool = False,
+    miss_penalty_kg: float = 0.0,
+    carbon_price_per_kg: float = DEFAULT_CARBON_PRICE_PER_KG,
+) -> dict[str, float]:
+    """One step's reward breakdown for a task: CENAS-v1's task rewards
+    (:mod:`cenas_gym.envs.rewards`; the step's reward is the sum of the parts):
+
+    * ``target``: ``-kg``, and ``-miss_penalty_kg`` more in the last step when the time cap
+      ends the run without reaching the target (``missed_target``); the return is minus the
+      kg to target, or minus (kg emitted + penalty) for a miss.
+    * ``budget``: the decrease of log10 regret; the return is log10(initial regret) -
+      log10(final regret).
+    * ``fixed-time``: that decrease minus ``carbon_price_per_kg x kg``.
+    """
+    step = StepResult(  # the task rewards read only carbon, regret and the miss
+        carbon_g=carbon_g, hv_gain=0.0, max_hv=1.0, hv_progress_gain=0.0,
+        log10_regret_before=log10_regret_before, log10_regret_after=log10_regret_after,
+        n_trained_step=0, steps_done=0, n_steps=1, n_gpus=1, window_max_g_per_kwh=1.0,
+        missed_target=missed_target, miss_penalty_kg=miss_penalty_kg,
+    )
+    return REWARDS[TASK_REWARDS[task.name]].parts(step, RewardWeights(carbon_price_per_kg=carbon_price_per_kg))
