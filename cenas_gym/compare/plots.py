@@ -69,12 +69,18 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
     policies = list(dict.fromkeys(r["policy"]))
     settings = list(dict.fromkeys(r["setting"]))
     colors = {p: plt.get_cmap("tab10")(i % 10) for i, p in enumerate(policies)}
-    metric = str(r["hardware_metric"].iloc[0])
     written = []
+    for plot in (_plot_quality, _plot_hv, _plot_allocation, _plot_bars, _plot_budgets):
+        written += plot(plt, r, trajectories, outdir, policies, settings, colors)
+    return written
 
-    written += _plot_quality(plt, r, trajectories, outdir, policies, settings, colors)
 
-    # 1, 2: mean HV over hours, and against cumulative carbon, one panel per setting.
+def _plot_hv(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir: Path, policies: list[str],
+             settings: list[str], colors: dict) -> list[Path]:
+    """hv_over_hours.png and hv_vs_carbon.png: mean HV over hours and against cumulative carbon,
+    one panel per setting."""
+    written: list[Path] = []
+    metric = str(r["hardware_metric"].iloc[0])
     for name, xcol, xlabel in (
         ("hv_over_hours.png", "hour", "hours"),
         ("hv_vs_carbon.png", "kg", "cumulative kg CO2eq"),
@@ -94,7 +100,14 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
         axes[0][0].legend(fontsize=7)
         _finish(plt, fig, outdir / name, written, f"hardware metric: {metric}")
 
-    # 3: allocation on one window (the first trace, window, budget and seed).
+    return written
+
+
+def _plot_allocation(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir: Path, policies: list[str],
+                     settings: list[str], colors: dict) -> list[Path]:
+    """allocation.png: training GPUs over the intensity on one window (the first trace,
+    window, budget and seed)."""
+    written: list[Path] = []
     first = r.iloc[0]
     same = (r["trace"] == first["trace"]) & (r["start"] == first["start"]) & (r["seed"] == first["seed"])
     same &= r["carbon_budget_kg"].fillna(-1.0) == (first["carbon_budget_kg"] if np.isfinite(first["carbon_budget_kg"]) else -1.0)
@@ -114,7 +127,14 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
     _finish(plt, fig, outdir / "allocation.png", written,
             f"{first['trace']} from {first['start']}, seed {first['seed']}")
 
-    # 4: kg CO2 and final log10 regret per policy, grouped by setting, with 95 % CI error bars.
+    return written
+
+
+def _plot_bars(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir: Path, policies: list[str],
+               settings: list[str], colors: dict) -> list[Path]:
+    """carbon_bars.png: kg CO2 and final log10 regret per policy, grouped by setting, with
+    95 % CI error bars."""
+    written: list[Path] = []
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     width = 0.8 / max(1, len(settings))
     x = np.arange(len(policies))
@@ -130,7 +150,14 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
     axes[0].legend(fontsize=7)
     _finish(plt, fig, outdir / "carbon_bars.png", written, "mean and 95 % CI per policy")
 
-    # 5: final HV under each carbon budget (NeurIPS-style), when the grid has several.
+    return written
+
+
+def _plot_budgets(plt, r: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir: Path, policies: list[str],
+                  settings: list[str], colors: dict) -> list[Path]:
+    """budget_boxplots.png: final log10 regret under each carbon budget (NeurIPS-style), when
+    the grid has several."""
+    written: list[Path] = []
     budgets = sorted(b for b in r["carbon_budget_kg"].unique() if np.isfinite(b))
     if len(budgets) > 1:
         fig, axes = plt.subplots(1, len(budgets), figsize=(3.6 * len(budgets), 4), sharey=True, squeeze=False)

@@ -221,11 +221,29 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
     r = results.copy()
     r["setting"] = _setting(r)
     policies = list(dict.fromkeys(r["policy"]))
-    settings = list(dict.fromkeys(r["setting"]))
+    task, task_line = _task_line(r)
+    lines = _header(r, task, task_line, policies)
+    if baseline not in policies:
+        lines += [f"(no `{baseline}` runs in this grid: no paired comparison)", ""]
+    elif task == "target":
+        lines += _headline_target(r, policies, baseline)
+    elif task == "budget":
+        lines += _headline_budget(r, policies, baseline)
+    else:
+        lines += _headline_fixed(r, policies, baseline)
+    lines += _means(r, policies)
+    if baseline in policies:
+        lines += _paired_differences(r, policies, baseline)
+        if "vanilla" in policies and task == "fixed-time":
+            lines += _against_the_paper(r, baseline)
+    return "\n".join(lines)
+
+
+def _header(r: pd.DataFrame, task: str, task_line: str, policies: list[str]) -> list[str]:
+    """The report's title and what the grid ran."""
     first = r.iloc[0]
     metric = str(first["hardware_metric"])
-    task, task_line = _task_line(r)
-    lines = [
+    return [
         f"# Policy comparison: {task} task",
         "",
         f"- task: {task_line}",
@@ -240,17 +258,12 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
         f"- why not HV per kg: {WHY_NOT_HV_PER_KG}",
         "",
     ]
-    if baseline not in policies:
-        lines += [f"(no `{baseline}` runs in this grid: no paired comparison)", ""]
-    elif task == "target":
-        lines += _headline_target(r, policies, baseline)
-    elif task == "budget":
-        lines += _headline_budget(r, policies, baseline)
-    else:
-        lines += _headline_fixed(r, policies, baseline)
 
-    lines += ["## Per policy", ""]
-    for setting in settings:
+
+def _means(r: pd.DataFrame, policies: list[str]) -> list[str]:
+    """Per setting, each policy's mean [95 % CI] of :data:`METRICS`."""
+    lines = ["## Per policy", ""]
+    for setting in dict.fromkeys(r["setting"]):
         sub = r[r["setting"] == setting]
         starts = ", ".join(dict.fromkeys(sub["start"]))
         lines += [f"### {setting}", "", f"windows: {starts}", ""]
@@ -263,58 +276,65 @@ def summarize(results: pd.DataFrame, baseline: str = BASELINE) -> str:
             cells = [_cell(p[col], _digits(col)) for col, _ in METRICS]
             lines.append(f"| {policy} | {len(p)} | " + " | ".join(cells) + " |")
         lines.append("")
+    return lines
 
-    if baseline in policies:
-        lines += [
-            f"## Paired differences against `{baseline}`",
-            "",
-            f"Each run paired with the `{baseline}` run on the same trace, window, seed"
-            " (hence the same initial architectures) and carbon budget. Difference = policy - "
-            f"{baseline}; carbon ratio = policy kg / {baseline} kg (geometric mean of per-pair ratios, "
-            f"t-interval on logs); HV diff % = 100 x (policy HV - {baseline} HV) / {baseline} HV.",
-            "",
-        ]
-        for setting in settings:
-            sub = r[r["setting"] == setting]
-            lines += [f"### {setting}", ""]
-            header = ["policy", "pairs"] + [f"diff {label}" for _, label in PAIRED] + ["carbon ratio", "HV diff %"]
-            lines.append("| " + " | ".join(header) + " |")
-            lines.append("|---|---:|" + "---:|" * (len(header) - 2))
-            for policy in policies:
-                if policy == baseline:
-                    continue
-                pr = paired(sub, policy, baseline)
-                if pr.empty:
-                    continue
-                cells = [_cell(pr[col] - pr[f"{col}_base"], _digits(col)) for col, _ in PAIRED]
-                cells.append(_ci_text(*paired_ratio_ci(pr["carbon_kg"], pr["carbon_kg_base"])[:3], 3))
-                hv_pct = 100.0 * (pr["final_hv_normalized"] - pr["final_hv_normalized_base"]) / pr["final_hv_normalized_base"]
-                cells.append(_cell(hv_pct, 4))
-                lines.append(f"| {policy} | {len(pr)} | " + " | ".join(cells) + " |")
-            lines.append("")
 
-    if baseline in policies and "vanilla" in policies and task == "fixed-time":
-        pr = paired(r, "vanilla", baseline)
-        ratio = pr["carbon_kg"] / pr["carbon_kg_base"]
-        hv_pct = 100.0 * (pr["final_hv_normalized_base"] - pr["final_hv_normalized"]) / pr["final_hv_normalized"]
-        lines += [
-            "## Against the paper's headline (arXiv 2307.04131)",
-            "",
-            "The paper's own metric, kept for comparison: a carbon ratio at (nearly) equal final HV.",
-            "",
-            "| | carbon vanilla / heuristic | heuristic final HV vs vanilla (%) |",
-            "|---|---:|---:|",
-            f"| paper (quoted against other approaches) | {PAPER_CARBON_RATIO[0]:.2f}-{PAPER_CARBON_RATIO[1]:.2f}x"
-            f" | {PAPER_HV_DIFF_PCT:+.3f} |",
-            f"| this grid ({len(pr)} pairs over {pr['trace'].nunique()} trace(s) and {pr['start'].nunique()} "
-            f"window(s), accounting `{first['accounting']}`, `{metric}`) | "
-            f"{_cell(ratio, 2)}x (range {_fmt(ratio.min(), 2)}-{_fmt(ratio.max(), 2)}) | {_cell(hv_pct, 3)} |",
-            "",
-            "The paper measures HV on (accuracy, edge-GPU energy); offline we use "
-            f"`{metric}`, so the HV numbers are comparable in kind, not in value.",
-            "",
-        ]
-    return "\n".join(lines)
+def _paired_differences(r: pd.DataFrame, policies: list[str], baseline: str) -> list[str]:
+    """Per setting, each policy's paired differences of :data:`PAIRED` against ``baseline``."""
+    lines = [
+        f"## Paired differences against `{baseline}`",
+        "",
+        f"Each run paired with the `{baseline}` run on the same trace, window, seed"
+        " (hence the same initial architectures) and carbon budget. Difference = policy - "
+        f"{baseline}; carbon ratio = policy kg / {baseline} kg (geometric mean of per-pair ratios, "
+        f"t-interval on logs); HV diff % = 100 x (policy HV - {baseline} HV) / {baseline} HV.",
+        "",
+    ]
+    for setting in dict.fromkeys(r["setting"]):
+        sub = r[r["setting"] == setting]
+        lines += [f"### {setting}", ""]
+        header = ["policy", "pairs"] + [f"diff {label}" for _, label in PAIRED] + ["carbon ratio", "HV diff %"]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|---|---:|" + "---:|" * (len(header) - 2))
+        for policy in policies:
+            if policy == baseline:
+                continue
+            pr = paired(sub, policy, baseline)
+            if pr.empty:
+                continue
+            cells = [_cell(pr[col] - pr[f"{col}_base"], _digits(col)) for col, _ in PAIRED]
+            cells.append(_ci_text(*paired_ratio_ci(pr["carbon_kg"], pr["carbon_kg_base"])[:3], 3))
+            hv_pct = 100.0 * (pr["final_hv_normalized"] - pr["final_hv_normalized_base"]) / pr["final_hv_normalized_base"]
+            cells.append(_cell(hv_pct, 4))
+            lines.append(f"| {policy} | {len(pr)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def _against_the_paper(r: pd.DataFrame, baseline: str) -> list[str]:
+    """vanilla against ``baseline`` set beside the figures quoted in arXiv 2307.04131."""
+    first = r.iloc[0]
+    metric = str(first["hardware_metric"])
+    pr = paired(r, "vanilla", baseline)
+    ratio = pr["carbon_kg"] / pr["carbon_kg_base"]
+    hv_pct = 100.0 * (pr["final_hv_normalized_base"] - pr["final_hv_normalized"]) / pr["final_hv_normalized"]
+    return [
+        "## Against the paper's headline (arXiv 2307.04131)",
+        "",
+        "The paper's own metric, kept for comparison: a carbon ratio at (nearly) equal final HV.",
+        "",
+        "| | carbon vanilla / heuristic | heuristic final HV vs vanilla (%) |",
+        "|---|---:|---:|",
+        f"| paper (quoted against other approaches) | {PAPER_CARBON_RATIO[0]:.2f}-{PAPER_CARBON_RATIO[1]:.2f}x"
+        f" | {PAPER_HV_DIFF_PCT:+.3f} |",
+        f"| this grid ({len(pr)} pairs over {pr['trace'].nunique()} trace(s) and {pr['start'].nunique()} "
+        f"window(s), accounting `{first['accounting']}`, `{metric}`) | "
+        f"{_cell(ratio, 2)}x (range {_fmt(ratio.min(), 2)}-{_fmt(ratio.max(), 2)}) | {_cell(hv_pct, 3)} |",
+        "",
+        "The paper measures HV on (accuracy, edge-GPU energy); offline we use "
+        f"`{metric}`, so the HV numbers are comparable in kind, not in value.",
+        "",
+    ]
 
 
 # ------------------------------------------------------------------------------ attainment
