@@ -15,24 +15,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cenas_gym.compare.grid import RunSpec, run_one
+from cenas_gym.compare import runners
 
 MARKERS_ENV = "CRASH_ONCE_MARKERS"
+play = runners.run_one  # the runners' own, kept before __main__ swaps it
 
 
-def run_one_crashing_once(spec: RunSpec) -> dict[str, Any]:
+def run_one_crashing_once(spec: Any) -> dict[str, Any]:
     marker = Path(os.environ[MARKERS_ENV]) / str(spec.index)
     if not marker.exists():
         marker.touch()
         os._exit(70)
-    return run_one(spec)
+    return play(spec)
 
 
 if __name__ == "__main__":
     import crash_once  # this file as a module (not __main__), so workers unpickle the function by name
 
     from cenas_gym.cli import main
-    from cenas_gym.compare import runners
 
     runners.run_one = crash_once.run_one_crashing_once
     sys.exit(main(sys.argv[1:]))
