@@ -1,12 +1,25 @@
-"""Throughput of the simulator and of CENAS-v0, on one core.
+"""Throughput and memory of the envs on one core, optionally side by side with another git ref.
 
-Prints medians over several runs: env steps per second with LaMOO and with random search,
-seconds per 80-hour 8-GPU episode, the simulator's fast path without Gymnasium, peak resident
-memory of this process (and its growth over many episodes), and where the time goes
-(optimizer, hypervolume, the rest of the simulation, the env adapter).
+Three measurements, each printed as a table:
 
-    python benchmarks/perf.py                  # ~1-2 minutes
-    python benchmarks/perf.py --runs 5 --memory-episodes 10000
+1. env steps per second (``reset`` included) of ``CENAS-v0``, ``CENAS-v1`` (fixed-time, 80 h),
+   ``CENAS-Target-v1`` and ``CENAS-Geo-v1``, each with LaMOO and with random search as the
+   proposer, under two action patterns: ``vanilla`` (every GPU trains every hour) and
+   ``heuristic`` (the CE-NAS heuristic; ``geo-heuristic`` on Geo), and the peak resident memory;
+2. steps per second over the first and the last 40 hours of a 160-hour ``CENAS-v1`` episode
+   with LaMOO (the cost must stay flat as the search grows);
+3. resident memory over many ``CENAS-Target-v1`` random-search episodes (this checkout only).
+
+Every figure comes from a worker subprocess that runs one BLAS thread, so one core, and counts
+its own CPU time (``time.process_time``: steps per CPU-second, which another job on a shared
+machine disturbs less than wall time; on an idle core the two agree). With
+``--against REF`` a second worker imports the package of REF (a temporary ``git worktree``,
+first on its ``sys.path``, removed afterwards); the workloads alternate between the two
+workers, so both see the same machine load, and the same seeds give the same episodes in both
+(the trajectories are unchanged), so the ratio compares the same work.
+
+    python benchmarks/perf.py --against 9a0586b --json benchmarks/results/perf/perf.json
+    python benchmarks/perf.py --quick      # smoke test: tiny counts, seconds
 """
 
 from __future__ import annotations
@@ -14,142 +27,275 @@ from __future__ import annotations
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # one core: set before numpy loads
+    os.environ[_var] = "1"  # one core: set before numpy loads (workers inherit it)
 
 import argparse
+import json
+import platform
 import resource
-import statistics
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
-from collections import defaultdict
-from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
-import gymnasium as gym
-
-import cenas_gym  # noqa: F401  (registers CENAS-v0)
-from cenas_gym.carbon.trace import CarbonTrace
-from cenas_gym.policies.play import play_in_env, run_policy
-from cenas_gym.policies.play import make_policy
-from cenas_gym.sim.simulator import SimConfig
-
-START = "2021-07-02T06:00Z"
-# The workload the speed targets were set on: the heuristic with C_min/C_max over the episode
-# window (called "heuristic" before issue 13). The authors' range ("heuristic" since then)
-# keeps more GPUs training, so its episodes train ~30 % more architectures and cost ~1.6x
-# more LaMOO time: a different workload, not slower code.
-POLICY = "heuristic:window"
-EPISODES_PER_RUN = {"lamoo": 1, "random": 20}  # a random-search episode is too short to time alone
+ROOT = Path(__file__).resolve().parent.parent
+ENV_IDS = ("CENAS-v0", "CENAS-v1", "CENAS-Target-v1", "CENAS-Geo-v1")
+OPTIMIZERS = ("lamoo", "random")
+PATTERNS = {"vanilla": ("vanilla", "geo-vanilla"), "heuristic": ("heuristic", "geo-heuristic")}
+#: LaMOO's other options, timed on CENAS-Target-v1 (rows "lamoo:NAME"): LamooConfig fields.
+LAMOO_OPTIONS = {"ordinal": {"encoding": "ordinal"}, "svm-split": {"split": "svm"}}
+#: Episodes per throughput cell (seeds 0..k-1, random windows), full run and --quick.
+EPISODES = {"lamoo": 6, "random": 60}
+QUICK_EPISODES = {"lamoo": 1, "random": 2}
+LONG_HOURS, LONG_WINDOW_H = 160, 40
+LONG_SEEDS = {"lamoo": 2, "random": 20}  # episodes of the long-episode check
+MEMORY_EPISODES = 10_000
 
 
-def rss_mb() -> float:
-    """Peak resident set size of this process so far (MB)."""
+# ------------------------------------------------------------------------------ worker side
+def _rss_mb() -> float:
+    """Resident set size of this process now (MB)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def env_episode(env: gym.Env, seed: int, policy_name: str) -> int:
-    """Play one episode through the env; returns the steps played."""
-    return play_in_env(env, make_policy(policy_name), seed).t
+def _policy(env_id: str, pattern: str):
+    if env_id == "CENAS-Geo-v1":
+        from cenas_gym.policies.geo import make_geo_policy
+
+        return make_geo_policy(PATTERNS[pattern][1])
+    from cenas_gym.policies.play import make_policy
+
+    return make_policy(PATTERNS[pattern][0])
 
 
-@contextmanager
-def timed_methods(targets: list[tuple[object, str, str]], totals: dict[str, float]):
-    """Wrap methods to add their wall time (s) to ``totals[label]``; nested time counts in both."""
-    originals = []
-    for owner, name, label in targets:
-        original = getattr(owner, name)
-        originals.append((owner, name, original))
+def _play(env, env_id: str, pattern: str, seed: int, step_times: list[float] | None = None) -> int:
+    """One episode; returns its steps (and appends each step's seconds to ``step_times``)."""
+    obs, info = env.reset(seed=seed)
+    policy = _policy(env_id, pattern)
+    policy.reset(env.unwrapped.episode_context(), env.unwrapped.policy_rng)
+    steps, done = 0, False
+    while not done:
+        action = policy.act(obs, info)
+        t0 = time.process_time()
+        obs, _, terminated, truncated, info = env.step(action)
+        if step_times is not None:
+            step_times.append(time.process_time() - t0)
+        steps += 1
+        done = terminated or truncated
+    return steps
 
-        def wrapper(*args, _original=original, _label=label, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return _original(*args, **kwargs)
-            finally:
-                totals[_label] += time.perf_counter() - t0
 
-        setattr(owner, name, wrapper)
+def _make(env_id: str, **kwargs: Any):
+    import gymnasium as gym
+
+    import cenas_gym  # noqa: F401  (registers the ids)
+
+    return gym.make(env_id, **kwargs)
+
+
+def throughput(env_id: str, optimizer: str, pattern: str, episodes: int) -> dict[str, float]:
+    """Steps per second over ``episodes`` episodes (reset included, first reset excluded);
+    ``optimizer`` ``"lamoo:NAME"`` sets :data:`LAMOO_OPTIONS` ``[NAME]``."""
+    kind, _, option = optimizer.partition(":")
+    options = {}
+    if option:
+        from cenas_gym.search.lamoo import LamooConfig
+
+        options["lamoo"] = LamooConfig(**LAMOO_OPTIONS[option])
+    env = _make(env_id, optimizer=kind, **options)
+    env.reset(seed=10**6)  # load the table and traces before timing
+    t0 = time.process_time()
+    steps = sum(_play(env, env_id, pattern, seed) for seed in range(episodes))
+    seconds = time.process_time() - t0
+    return {"steps": steps, "seconds": seconds, "steps_per_s": steps / seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def long_episode(optimizer: str, pattern: str, hours: int, window_h: int, seeds: int) -> dict[str, float]:
+    """Steps per second of env.step over the first and the last ``window_h`` hours of
+    ``hours``-hour CENAS-v1 episodes."""
+    env = _make("CENAS-v1", optimizer=optimizer, hours=hours)
+    first = last = 0.0
+    for seed in range(seeds):
+        times: list[float] = []
+        _play(env, "CENAS-v1", pattern, seed, times)
+        first += sum(times[:window_h])
+        last += sum(times[-window_h:])
+    n = window_h * seeds
+    return {"first_steps_per_s": n / first, "last_steps_per_s": n / last}
+
+
+def memory(episodes: int) -> dict[str, Any]:
+    """Resident memory (MB) along ``episodes`` CENAS-Target-v1 random-search episodes."""
+    env = _make("CENAS-Target-v1", optimizer="random")
+    marks = sorted({max(1, episodes // 10), episodes // 2, episodes} - {0})
+    rows = []
+    for seed in range(1, episodes + 1):
+        _play(env, "CENAS-Target-v1", "heuristic", seed)
+        if seed in marks:
+            rows.append({"episodes": seed, "rss_mb": _rss_mb(), "peak_rss_mb": _peak_rss_mb()})
+    return {"rows": rows}
+
+
+def worker() -> None:
+    """Answer one JSON request per stdin line with one JSON line on stdout."""
+    import warnings
+
+    import cenas_gym
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # CENAS-v0 is "out of date"
+
+    print(json.dumps({"package": cenas_gym.__file__, "version": cenas_gym.__version__}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        kind = request.pop("kind")
+        result = {"throughput": throughput, "long": long_episode, "memory": memory}[kind](**request)
+        print(json.dumps(result), flush=True)
+
+
+# ------------------------------------------------------------------------------ driver side
+class Worker:
+    """A worker subprocess importing the package at ``root``."""
+
+    def __init__(self, root: Path, label: str) -> None:
+        self.label = label
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=root,
+        )
+        self.info = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.label} worker died (see its error above)")
+        return json.loads(line)
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU model and versions, for the record."""
+    model = platform.processor()
     try:
-        yield
-    finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
+        model = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import numpy
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if git("status", "--porcelain", "cenas_gym") else "")
+    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(), "numpy": numpy.__version__,
+            "load_avg": os.getloadavg(), "this_commit": commit}
 
 
-def time_split(optimizer: str, seeds: range) -> dict[str, float]:
-    """Share of env.step time spent in each part, over episodes with ``POLICY``."""
-    from cenas_gym.envs import cenas as env_module
-    from cenas_gym.search import lamoo, optimizers, pareto
-    from cenas_gym.sim import simulator
+def run(args: argparse.Namespace, workers: list[Worker]) -> dict[str, Any]:
+    episodes = QUICK_EPISODES if args.quick else EPISODES
+    hours, window, seeds = (16, 4, {"lamoo": 1, "random": 1}) if args.quick else (LONG_HOURS, LONG_WINDOW_H, LONG_SEEDS)
+    out: dict[str, Any] = {"machine": machine(), "workers": {w.label: w.info for w in workers},
+                           "episodes": episodes, "throughput": [], "long": [], "memory": None}
+    labels = [w.label for w in workers]
+    ratio = len(workers) == 2
+    print(f"{out['machine']['nproc']} cores ({out['machine']['cpu']}), one BLAS thread per worker; "
+          f"load average {out['machine']['load_avg'][0]:.2f}")
+    for w in workers:
+        at = f" at {out['machine']['this_commit']}" if w.label == "this" else ""
+        print(f"  {w.label}: cenas_gym {w.info['version']} from {w.info['package']}{at}")
+    print(f"\n1. env steps/s, reset included; seeds 0..k-1 on random windows "
+          f"(k = {episodes['lamoo']} LaMOO, {episodes['random']} random-search episodes); "
+          f"lamoo:NAME rows set LaMOO options {LAMOO_OPTIONS}")
+    head = f"{'env id':<16} {'proposer':<15} {'actions':<9}" + "".join(f" {lab:>10}" for lab in labels)
+    print(head + (f" {'ratio':>7}" if ratio else ""))
+    cells = [(env_id, optimizer, pattern) for env_id in ENV_IDS for optimizer in OPTIMIZERS for pattern in PATTERNS]
+    cells += [("CENAS-Target-v1", f"lamoo:{name}", pattern) for name in LAMOO_OPTIONS for pattern in PATTERNS]
+    for env_id, optimizer, pattern in cells:
+        spec = {"env_id": env_id, "optimizer": optimizer, "pattern": pattern}
+        cell = dict(spec)
+        for w in workers:
+            cell[w.label] = w.ask(kind="throughput", episodes=episodes[optimizer.partition(":")[0]], **spec)
+        row = f"{env_id:<16} {optimizer:<15} {pattern:<9}" + "".join(
+            f" {cell[lab]['steps_per_s']:>10.0f}" for lab in labels)
+        if ratio:
+            cell["ratio"] = cell[labels[0]]["steps_per_s"] / cell[labels[1]]["steps_per_s"]
+            row += f" {cell['ratio']:>6.1f}x"
+        print(row, flush=True)
+        out["throughput"].append(cell)
+    print("peak resident memory after the runs above: " + ", ".join(
+        f"{lab} {max(c[lab]['peak_rss_mb'] for c in out['throughput']):.0f} MB" for lab in labels))
 
-    totals: dict[str, float] = defaultdict(float)
-    targets = [
-        (env_module.CENASEnv, "step", "env.step (total)"),
-        (simulator.Simulator, "step", "simulator.step"),
-        (pareto.HypervolumeTracker, "add", "hypervolume"),
-        (lamoo.LaMOO, "propose", "optimizer"),
-        (optimizers.RandomSearch, "propose", "optimizer"),
-    ]
-    env = gym.make("CENAS-v0", optimizer=optimizer, start=START)
-    with timed_methods(targets, totals):
-        for seed in seeds:
-            env_episode(env, seed, POLICY)
-    total = totals["env.step (total)"]
-    sim = totals["simulator.step"]
-    return {
-        "optimizer (proposals + LaMOO refits)": totals["optimizer"] / total,
-        "hypervolume": totals["hypervolume"] / total,
-        "simulation (rest of the step)": (sim - totals["optimizer"] - totals["hypervolume"]) / total,
-        "env adapter (obs, reward, info)": (total - sim) / total,
-    }
+    print(f"\n2. CENAS-v1 {hours}-hour episodes (seeds 0..k-1, k = {seeds['lamoo']} LaMOO, {seeds['random']} random search): env.step steps/s over the "
+          f"first and the last {window} hours")
+    print(f"{'proposer':<8} {'actions':<10} {'worker':<10} {'first':>8} {'last':>8} {'last/first':>10}")
+    for optimizer in OPTIMIZERS:
+        for pattern in PATTERNS:
+            for w in workers:
+                result = w.ask(kind="long", optimizer=optimizer, pattern=pattern, hours=hours, window_h=window,
+                               seeds=seeds[optimizer])
+                result.update(optimizer=optimizer, pattern=pattern, worker=w.label)
+                out["long"].append(result)
+                print(f"{optimizer:<8} {pattern:<10} {w.label:<10} {result['first_steps_per_s']:>8.0f} "
+                      f"{result['last_steps_per_s']:>8.0f} {result['last_steps_per_s'] / result['first_steps_per_s']:>10.2f}",
+                      flush=True)
+
+    n = args.memory_episodes if args.memory_episodes is not None else (20 if args.quick else MEMORY_EPISODES)
+    if n > 0:
+        print(f"\n3. memory along {n} CENAS-Target-v1 random-search episodes (heuristic actions; {labels[0]})")
+        out["memory"] = workers[0].ask(kind="memory", episodes=n)
+        rows = out["memory"]["rows"]
+        for row in rows:
+            print(f"  after {row['episodes']:>6} episodes: resident {row['rss_mb']:.0f} MB (peak {row['peak_rss_mb']:.0f} MB)")
+        print(f"  growth from episode {rows[0]['episodes']} to {rows[-1]['episodes']}: "
+              f"{100 * (rows[-1]['rss_mb'] / rows[0]['rss_mb'] - 1):+.1f} %")
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement (the median is printed)")
-    parser.add_argument("--memory-episodes", type=int, default=300, help="random-search episodes for the memory check")
+    parser.add_argument("--against", metavar="REF", help="also measure this git ref of the package, side by side")
+    parser.add_argument("--quick", action="store_true", help="tiny episode counts: a smoke test, not a measurement")
+    parser.add_argument("--memory-episodes", type=int, default=None,
+                        help=f"episodes of the memory check (default {MEMORY_EPISODES:,}; --quick: 20; 0: skip)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker()
+        return
+    tmp = None
+    workers = [Worker(ROOT, "this")]
     try:
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    except (AttributeError, OSError):
-        pass
-
-    trace = CarbonTrace.load("US-CAL-CISO:2021")
-    print(
-        f"one core; medians of {args.runs} runs (LaMOO: 1 episode per run, random search: "
-        f"{EPISODES_PER_RUN['random']}); 80 h, 8 GPUs, California from {START}, {POLICY} policy\n"
-    )
-    print(f"{'path':<34} {'optimizer':<8} {'steps/s':>9} {'s/episode':>10}")
-    for optimizer in ("lamoo", "random"):
-        batch = EPISODES_PER_RUN[optimizer]
-        env = gym.make("CENAS-v0", optimizer=optimizer, start=START)
-        env_episode(env, 999, POLICY)  # warm caches (table, one-hot features)
-        per_episode = []
-        for run in range(args.runs):
-            t0 = time.perf_counter()
-            steps = sum(env_episode(env, run * batch + k, POLICY) for k in range(batch))
-            per_episode.append((time.perf_counter() - t0) / batch)
-        med = statistics.median(per_episode)
-        print(f"{'gym.make(CENAS-v0).step':<34} {optimizer:<8} {steps / batch / med:>9.0f} {med:>10.4f}")
-        config = SimConfig(optimizer=optimizer)
-        fast = []
-        for run in range(args.runs):
-            t0 = time.perf_counter()
-            for k in range(batch):
-                run_policy(make_policy(POLICY), config, trace, run * batch + k, START)
-            fast.append((time.perf_counter() - t0) / batch)
-        med = statistics.median(fast)
-        print(f"{'simulator fast path (no gym)':<34} {optimizer:<8} {80 / med:>9.0f} {med:>10.4f}")
-
-    for optimizer in ("lamoo", "random"):
-        print(f"\ntime split inside env.step, {optimizer}:")
-        for part, share in time_split(optimizer, range(min(args.runs, 3))).items():
-            print(f"  {part:<40} {100 * share:5.1f} %")
-
-    print(f"\nmemory: peak RSS after the runs above: {rss_mb():.0f} MB")
-    env = gym.make("CENAS-v0", optimizer="random")
-    checkpoints = sorted({max(1, args.memory_episodes // 10), args.memory_episodes // 2, args.memory_episodes})
-    for episode in range(1, args.memory_episodes + 1):
-        env_episode(env, episode, "random")
-        if episode in checkpoints:
-            print(f"  after {episode:>6} random-search episodes (random windows): peak RSS {rss_mb():.0f} MB")
+        if args.against:
+            tmp = Path(tempfile.mkdtemp(prefix="cenas-perf-")) / "ref"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tmp), args.against],
+                           check=True)
+            workers.append(Worker(tmp, args.against))
+        out = run(args, workers)
+    finally:
+        for w in workers:
+            w.close()
+        if tmp is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tmp)], check=False)
+            shutil.rmtree(tmp.parent, ignore_errors=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":

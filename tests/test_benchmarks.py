@@ -20,25 +20,15 @@ def run_script(name: str, *args: str) -> str:
     return done.stdout
 
 
-def test_perf_prints_throughput_time_split_and_memory():
-    out = run_script("perf.py", "--runs", "1", "--memory-episodes", "2")
-    for line in (
-        "gym.make(CENAS-v0).step            lamoo",
-        "simulator fast path (no gym)       lamoo",
-        "gym.make(CENAS-v0).step            random",
-        "simulator fast path (no gym)       random",
-        "time split inside env.step, lamoo:",
-        "time split inside env.step, random:",
-        "env adapter (obs, reward, info)",
-        "memory: peak RSS",
-        "after      2 random-search episodes",
-    ):
+def test_perf_quick_prints_every_cell_long_episode_and_memory():
+    out = run_script("perf.py", "--quick", "--memory-episodes", "2")
+    for env_id in ("CENAS-v0", "CENAS-v1", "CENAS-Target-v1", "CENAS-Geo-v1"):
+        for optimizer in ("lamoo", "random"):
+            for pattern in ("vanilla", "heuristic"):
+                assert f"{env_id:<16} {optimizer:<15} {pattern:<9}" in out, f"missing {env_id} {optimizer} {pattern}:\n{out}"
+    assert "CENAS-Target-v1  lamoo:ordinal" in out and "CENAS-Target-v1  lamoo:svm-split" in out
+    for line in ("peak resident memory", "first and the last", "after      2 episodes", "growth from episode"):
         assert line in out, f"missing {line!r} in:\n{out}"
-
-
-def test_sim_speed_runs():
-    out = run_script("sim_speed.py", "--runs", "1")
-    assert "lamoo" in out and "random" in out
 
 
 def test_lamoo_options_prints_every_option():

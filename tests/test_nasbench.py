@@ -27,7 +27,7 @@ EXPECTED_COLUMNS = [
     "arch_str", "op_0", "op_1", "op_2", "op_3", "op_4", "op_5",
     "acc_cifar10_pct", "acc_cifar100_pct", "acc_imagenet16_pct", "params_m", "flops_m",
     "train_time_per_epoch_cifar10_s", "train_time_cifar10_s", "oneshot_acc_cifar10_pct",
-    "fewshot_acc_cifar10_pct", "acc12_cifar10_pct", "naswot_cifar10", "log10_synflow_cifar10",
+    "fewshot_acc_cifar10_pct", "acc12_cifar10_pct", "naswot_cifar10", "log10_synflow_cifar10", "naswot_time_s", "synflow_time_s",
     "raspi4_latency_ms", "pixel3_latency_ms", "eyeriss_latency_ms", "fpga_latency_ms",
     "gpu_latency_ms", "pi5_latency_ms", "pi5_energy_mj",
 ]

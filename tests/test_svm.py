@@ -110,3 +110,28 @@ def test_public_svc_fallback_gives_the_same_fit(ops, kernel, encoding, monkeypat
         np.testing.assert_array_equal(slow.dual_coef, fast.dual_coef)
         assert slow.intercept == fast.intercept
         np.testing.assert_array_equal(slow.decision(ops), fast.decision(ops))
+
+
+@pytest.mark.parametrize("encoding", ["onehot", "ordinal"])
+def test_margin_vectors_of_both_labels_mean_both_sides_predicted(ops, encoding):
+    """fit_on_kernel_index(need_sides=False) skips the sides only when they hold both labels,
+    and otherwise returns what the full computation returns."""
+    from cenas_gym.search.svm import fit_on_kernel_index, gamma_of, kernel_index
+
+    skipped = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        cells = ops[rng.choice(len(ops), size=int(rng.integers(12, 200)), replace=False)]
+        labels = (rng.random(len(cells)) < rng.uniform(0.05, 0.95)).astype(np.int64)
+        labels[:2] = [0, 1]
+        x = one_hot(cells) if encoding == "onehot" else ordinal(cells)
+        kwargs = dict(kernel="poly", degree=4, gamma=gamma_of(x, "scale"), C=1.0, encoding=encoding)
+        index = kernel_index(cells, cells, "poly", encoding)
+        _, full = fit_on_kernel_index(cells, index, labels, **kwargs)
+        _, quick = fit_on_kernel_index(cells, index, labels, need_sides=False, **kwargs)
+        if quick is None:
+            skipped += 1
+            assert full.min() == 0 and full.max() == 1
+        else:
+            np.testing.assert_array_equal(quick, full)
+    assert skipped > 0

@@ -6,12 +6,12 @@
     cenas-gym space [--json] [--cost COLUMN]
     cenas-gym run --policy POLICY [--trace NAME | --trace-file PATH [--fill-gaps]] [--start ISO]
                   [--hours H] [--seed S] [--gpus N] [--optimizer lamoo|random]
-                  [--accounting cenas|default] [--task fixed-time|target|budget] [--target-regret R]
+                  [--accounting cenas|default|shared] [--task fixed-time|target|budget] [--target-regret R]
                   [--carbon-budget-kg X] [--json] [--trajectory FILE.csv]
     cenas-gym run --sites NAME:YEAR:GPUS,... --policy geo-... [--task T]   (several sites: cli/geo.py)
     cenas-gym compare [--out DIR] [--preset default|paper|neurips|target|budget|geo] [--policies a,b] [--traces a,b]
                       [--trace-file PATH ...] [--windows ISO,ISO] [--seeds N|A-B] [--hours H] [--gpus N]
-                      [--optimizer lamoo|random] [--accounting default|cenas] [--task T] [--target-regret R]
+                      [--optimizer lamoo|random] [--accounting default|shared|cenas] [--task T] [--target-regret R]
                       [--carbon-budget-kg X] [--jobs N] [--backend serial|process|ray] [--address ADDR]
                       [--resume] [--force]
 

@@ -64,8 +64,10 @@ def cmd_run_geo(args: argparse.Namespace) -> int:
     sites = sites_from_text(args.sites)
     policy = make_geo_policy(args.policy)
     task = _task_from_args(args, "fixed-time")
-    config = task.apply(SimConfig(optimizer=args.optimizer, estimator=args.estimator,
-                                  objectives=Objectives(cost=args.cost), accounting=args.accounting))
+    from cenas_gym.cli.options import screening_fields
+
+    config = task.apply(SimConfig(optimizer=args.optimizer, objectives=Objectives(cost=args.cost),
+                                  accounting=args.accounting, **screening_fields(args)))
     start = start_from_args(args, align_sites(sites, config.step_s)[0].trace, config.budget_hours)
     sim = run_geo_policy(policy, config, sites, args.seed, start)
     summary = sim.summary()
@@ -129,6 +131,9 @@ def geo_grid_from_args(args: argparse.Namespace):  # -> GeoGrid
     for option, name in (("optimizer", "optimizer"), ("accounting", "accounting")):
         if getattr(args, option) is not None:
             config = config.with_(**{name: getattr(args, option)})
+    from cenas_gym.cli.options import screening_fields
+
+    config = config.with_(**screening_fields(args))
     grid = replace(
         grid,
         sites=sites,

@@ -70,8 +70,7 @@ def add_sim_options(p: argparse.ArgumentParser) -> None:
                    help="stop at the end of the hour in which X kg CO2eq have been emitted")
     p.add_argument("--cost", choices=list(ArchTable.hardware_metrics), default=defaults.objectives.cost,
                    help="hardware-cost objective (default %(default)s)")
-    p.add_argument("--estimator", default=defaults.estimator,
-                   help="cheap accuracy estimate used when sampling: oneshot, fewshot or acc12 (default %(default)s)")
+    add_screening_options(p)
 
 
 def add_task_options(p: argparse.ArgumentParser) -> None:
@@ -115,9 +114,9 @@ def config_from_args(args: argparse.Namespace):  # -> SimConfig
     config = SimConfig(
         n_gpus=args.gpus,
         optimizer=args.optimizer,
-        estimator=args.estimator,
         objectives=Objectives(cost=args.cost),
         accounting=args.accounting,
+        **screening_fields(args),
     )
     return task_from_args(args).apply(config)
 
@@ -145,6 +144,7 @@ def add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default=None, help="accounting preset")
     p.add_argument("--carbon-budget-kg", type=float, default=None, metavar="X",
                    help="one carbon budget for every run (replaces the preset's budgets)")
+    add_screening_options(p, keep_preset=True)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.add_argument("--backend", choices=("serial", "process", "ray"), default=None,
                    help="default: process when --jobs > 1, else serial")
@@ -186,6 +186,7 @@ def grid_from_args(args: argparse.Namespace):  # -> cenas_gym.compare.grid.Grid
         changes["optimizer"] = args.optimizer
     if args.accounting is not None:
         changes["accounting"] = args.accounting
+    changes.update(screening_fields(args))
     # the budget axis belongs to the budget task; one --carbon-budget-kg replaces it
     budgets = grid.carbon_budgets_kg if task.name == "budget" and args.carbon_budget_kg is None else ()
     config = task.apply(grid.config.with_(**changes))
@@ -208,3 +209,37 @@ def _trace_lists() -> tuple[str, str]:
     from cenas_gym.carbon.catalogue import HELD_OUT_TRACES, TRAIN_TRACES
 
     return ",".join(TRAIN_TRACES), ",".join(HELD_OUT_TRACES)
+
+
+def add_screening_options(p: argparse.ArgumentParser, keep_preset: bool = False) -> None:
+    """``--screening``, ``--estimator``, ``--pool-cap`` and ``--supernet-train-gpu-h``
+    (``keep_preset``: every default is the preset's)."""
+    from cenas_gym.search.estimators import ESTIMATOR_SPECS
+    from cenas_gym.sim.screening import SCREENING_MODES
+
+    p.add_argument("--screening", choices=list(SCREENING_MODES), default=None if keep_preset else "queue",
+                   help="what screened candidates do: queue (the authors': all are trained, the estimate orders "
+                        "the queue; the default) or select (they compete by expected HV improvement over the true "
+                        "front; dominated ones are dropped) or partition (select, and LaMOO's partition learns from "
+                        "the screened cells at their predicted accuracy). See cenas_gym/sim/screening.py")
+    p.add_argument("--estimator", choices=list(ESTIMATOR_SPECS), default=None if keep_preset else "oneshot",
+                   help="cheap estimate used when sampling (default oneshot); oracle is the true accuracy, a "
+                        "ceiling that cannot be deployed. Costs: cenas_gym/search/estimators.py")
+    p.add_argument("--pool-cap", type=int, default=None, metavar="N",
+                   help="screened candidates that may wait in the modes other than queue (default 200)")
+    p.add_argument("--supernet-train-gpu-h", type=float, default=None, metavar="H",
+                   help="one-time supernet training charged (GPU-hours). Default: the estimator's stated cost with "
+                        "--screening other than queue, 0 with queue (the authors' simulator and v0/v1: supernet free)")
+
+
+def screening_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`SimConfig` fields that :func:`add_screening_options` set (only those given)."""
+    fields: dict[str, Any] = {}
+    for name in ("screening", "estimator", "pool_cap"):
+        if getattr(args, name, None) is not None:
+            fields[name] = getattr(args, name)
+    if getattr(args, "supernet_train_gpu_h", None) is not None:
+        fields["supernet_train_gpu_h"] = args.supernet_train_gpu_h
+    elif "screening" in fields:  # None: the estimator's stated cost
+        fields["supernet_train_gpu_h"] = 0.0 if fields["screening"] == "queue" else None
+    return fields

@@ -58,6 +58,8 @@ def run_from_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "accounting": args.accounting,
         "hardware_metric": config.objectives.cost,
         "estimator": config.estimator,
+        "screening": config.screening,
+        "supernet_gpu_h": config.supernet_gpu_h,
         "budget_hours": config.budget_hours,
         "carbon_budget_kg": None if budget_g is None else budget_g / 1000.0,
         "task": task_of(config).name,
@@ -111,7 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"  target {r['target_regret']:g}      MISSED within {r['budget_hours']:g} h")
     print(f"  HV per kg         {per_kg} (not a verdict: HV saturates, so it pays for stopping early)")
-    print(f"  trained/screened  {r['n_trained']} / {r['n_screened']}")
+    print(f"  trained/screened  {r['n_trained']} / {r['n_screened']} ({r['screening']} screening, "
+          f"estimator {r['estimator']}, {r['n_discarded']} discarded)")
     print(f"  GPU hours         train {r['train_gpu_h']:.1f}, sample {r['sample_gpu_h']:.1f}, "
           f"idle {r['idle_gpu_h']:.1f}")
     print(f"  99% of final HV   after {r['hours_to_99pct_hv']:g} h")

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from cenas_gym.cli.common import CLIError, _check_output_dir, _split, command_line
-from cenas_gym.cli.options import _trace_lists, add_task_options, task_from_args
+from cenas_gym.cli.options import _trace_lists, add_screening_options, add_task_options, screening_fields, task_from_args
 
 
 def add_tune(sub: Any) -> None:
@@ -28,6 +28,7 @@ def add_tune(sub: Any) -> None:
     p.add_argument("--gpus", type=int, default=8, metavar="N", help="GPUs in the pool (default 8)")
     p.add_argument("--optimizer", choices=("lamoo", "random"), default="lamoo", help="search algorithm (default lamoo)")
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default", help="accounting preset")
+    add_screening_options(p)
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.set_defaults(func=cmd_tune)
 
@@ -49,7 +50,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise CLIError(f"--jobs must be >= 1, got {args.jobs}")
     _check_output_dir(str(Path(args.out).expanduser()), "--out")
     candidates = _split(args.candidates) if args.candidates else list(FIXED_CANDIDATES + THRESHOLD_CANDIDATES)
-    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting)
+    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting,
+                       **screening_fields(args))
     scores, best, results = tune(task, _split(args.traces), parse_seeds(args.seeds), config, candidates,
                                  jobs=args.jobs, backend="process" if args.jobs > 1 else "serial")
     write_report(args.out, task, scores, best, results, command_line())

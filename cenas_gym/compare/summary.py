@@ -249,7 +249,8 @@ def _header(r: pd.DataFrame, task: str, task_line: str, policies: list[str]) -> 
         f"- task: {task_line}",
         f"- runs: {len(r)}; policies: {', '.join(policies)}; seeds: {r['seed'].nunique()}",
         f"- setting: {int(first['gpus'])} GPUs, {first['budget_hours']:g} h, optimizer {first['optimizer']}, "
-        f"accounting `{first['accounting']}`, estimator {first['estimator']}",
+        f"accounting `{first['accounting']}`, estimator {first['estimator']}"
+        + (f", screening `{first['screening']}`" if "screening" in r else ""),
         f"- hardware metric: `{metric}`"
         + (f" ({HARDWARE_METRIC_NOTES[metric]})" if metric in HARDWARE_METRIC_NOTES else ""),
         f"- accuracy metric: `{first['accuracy_metric']}`; HV normalised by the HV of the table's true Pareto front; "

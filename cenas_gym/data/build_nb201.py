@@ -73,6 +73,8 @@ COLUMNS: tuple[str, ...] = (
     "acc12_cifar10_pct",
     "naswot_cifar10",
     "log10_synflow_cifar10",
+    "naswot_time_s",
+    "synflow_time_s",
     "raspi4_latency_ms",
     "pixel3_latency_ms",
     "eyeriss_latency_ms",
@@ -96,6 +98,8 @@ DECIMALS: dict[str, int] = {
     "acc12_cifar10_pct": 6,
     "naswot_cifar10": 5,
     "log10_synflow_cifar10": 6,
+    "naswot_time_s": 6,  # FreeREA's measured wall time of one score (its ``time=[s]``)
+    "synflow_time_s": 6,
     "raspi4_latency_ms": 7,
     "pixel3_latency_ms": 7,
     "eyeriss_latency_ms": 7,
@@ -112,6 +116,11 @@ HELP_COLUMNS = {  # ours -> HELP file column
     "fpga_latency_ms": "fpga_ms",
     "gpu_latency_ms": "1080ti_1_ms",  # GTX 1080 Ti, batch 1 (BRP-NAS/HELP)
 }
+
+
+#: FreeREA's column with the measured wall time (s) of one zero-cost score, data loading
+#: included (``time_pure=[s]`` leaves it out); the cost a screening with that proxy takes.
+PROXY_TIME_COLUMN = "time=[s]"
 
 
 class BuildError(RuntimeError):
@@ -250,8 +259,14 @@ def build_frame(source: Path) -> pd.DataFrame:
     if bad.size:
         raise BuildError(f"skeleton parameter count disagrees with FreeREA params at {bad.size} cells, e.g. {bad[:5].tolist()}")
 
-    naswot = _read_indexed(nb / "freerea" / "cifar10" / "naswot.csv")["naswot"].to_numpy()
-    synflow = _read_indexed(nb / "freerea" / "cifar10" / "synflow.csv")["synflow"].to_numpy()
+    naswot_df = _read_indexed(nb / "freerea" / "cifar10" / "naswot.csv")
+    synflow_df = _read_indexed(nb / "freerea" / "cifar10" / "synflow.csv")
+    naswot, synflow = naswot_df["naswot"].to_numpy(), synflow_df["synflow"].to_numpy()
+    proxy_times = {name: df[PROXY_TIME_COLUMN].to_numpy(dtype=float) for name, df in
+                   (("naswot_time_s", naswot_df), ("synflow_time_s", synflow_df))}
+    for name, seconds in proxy_times.items():
+        if np.isnan(seconds).any() or (seconds <= 0).any():
+            raise BuildError(f"{name}: FreeREA compute times must be > 0 s")
     if (synflow < 0).any() or np.isnan(synflow).any():
         raise BuildError("synflow scores must be >= 0")
     with np.errstate(divide="ignore"):
@@ -275,6 +290,7 @@ def build_frame(source: Path) -> pd.DataFrame:
         "acc12_cifar10_pct": e12["cifar10-test"].to_numpy(),
         "naswot_cifar10": naswot,
         "log10_synflow_cifar10": log_synflow,
+        **proxy_times,
         **{ours: help_df[theirs].to_numpy(dtype=float) for ours, theirs in HELP_COLUMNS.items()},
         "pi5_latency_ms": pi5["pi5_litert_latency_ms"].to_numpy(),
         "pi5_energy_mj": pi5["pi5_litert_energy_mj"].to_numpy(),

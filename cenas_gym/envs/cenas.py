@@ -20,7 +20,7 @@ from cenas_gym.envs.base import EnvOptions, hour_of_day
 from cenas_gym.sim.simulator import SimConfig, Simulator
 from cenas_gym.sim.tasks import TASKS, Task, make_task
 
-VERSIONS = ("v0", "v1")
+VERSIONS = ("v0", "v1", "v2")
 ENV_ARGUMENTS = (
     "render_mode", "trace", "start", "forecaster", "forecast_hours", "forecast_epsilon", "action_type", "reward",
     "hv_weight", "carbon_weight_per_kg", "task", "hours", "target_regret", "carbon_budget_kg", "carbon_price_per_kg",
@@ -117,6 +117,12 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
     ``carbon_budget_g``, ``optimizer="lamoo"``, ``accounting="default"``, ...).
 
     ## Version History
+    * v2: v1's observation and rewards on a search in which sampling informs training:
+      screened candidates compete and LaMOO learns from them (``screening="partition"``),
+      estimated by 12-epoch accuracy
+      at its real cost (``estimator="acc12"``), under the ``shared`` accounting (busy GPUs
+      at board power, the rest released). ``CENAS-Target-v2``, ``CENAS-Budget-v2`` and
+      ``CENAS-Geo-v2`` likewise (:data:`cenas_gym.V2_SIMULATOR_DEFAULTS`).
     * v1: task-aligned rewards (fixed-time, target, budget; ``task=``), the regret and the
       distance to the target in the observation (two more features), ``regret`` and
       ``log10_regret`` in ``info``. The v0 reward stays available as ``reward="v0"``.
@@ -165,7 +171,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             if not value >= 0:
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
 
-        if task is None and version == "v1":
+        if task is None and version != "v0":
             task = "fixed-time"
         self.task = None if task is None else _task(task, hours, target_regret, carbon_budget_kg, simulator_options)
         if task is None and (hours, target_regret, carbon_budget_kg) != (None, None, None):
@@ -358,7 +364,7 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             hv_progress=self._progress,
             hv_progress_gain=self._last_gain,
             n_trained=len(sim.trained),
-            queue_share=len(sim.queue) / self.config.queue_cap,
+            queue_share=sim.queue_share,
             unfinished_share=sim.unfinished_work_s / (self.config.n_gpus * self.config.step_s),
             regret=self._regret,
             target_regret=self.config.target_regret,

@@ -77,6 +77,8 @@ class CENASGeoEnv(gym.Env):
     :class:`~cenas_gym.sim.simulator.SimConfig` fields (``optimizer="lamoo"``, ``accounting``...).
 
     ## Version History
+    * v2: the simulator defaults of :data:`cenas_gym.V2_SIMULATOR_DEFAULTS` (screened
+      candidates compete and inform LaMOO, 12-epoch estimate, ``shared`` accounting).
     * v1: initial version (task-aligned rewards from the start).
     """
 
@@ -267,7 +269,7 @@ class CENASGeoEnv(gym.Env):
         obs[g + 3] = 1.0 - sim.t / self.config.n_steps
         budget = self.config.carbon_budget_g
         obs[g + 4] = 1.0 if budget is None else max(-1.0, 1.0 - sim.cum_carbon_g / budget)
-        obs[g + 5] = len(sim.queue) / self.config.queue_cap
+        obs[g + 5] = sim.queue_share
         obs[g + 6] = len(sim.trained) / TRAINED_SCALE
         return obs
 

@@ -112,7 +112,7 @@ V1: tuple[Feature, ...] = V0 + (
             _target_gap),
 )
 
-VERSIONS: dict[str, tuple[Feature, ...]] = {"v0": V0, "v1": V1}
+VERSIONS: dict[str, tuple[Feature, ...]] = {"v0": V0, "v1": V1, "v2": V1}  # v2: v1's observation
 
 #: ``CENAS-Geo-v1``'s features of one site: one block per site, in the sites' order, then
 #: :data:`GEO_SEARCH` once (values: ``CENASGeoEnv._observation``).

@@ -25,6 +25,15 @@ features, ``encoding="onehot"``, the default) or as the authors do, six ordinal 
 ``op x 0.2`` (``encoding="ordinal"``; measured worse, see :class:`LamooConfig`); the SVMs
 are libsvm's, fitted as ``SVC`` fits them (:mod:`cenas_gym.svm`).
 
+Cost (issue 20; every number as 0.2.0 computed it, checked against a copy of 0.2.0's LaMOO in
+``tests/lamoo_reference.py``): a refit reads the kernel indices and dominance relations of its
+node samples from :class:`~cenas_gym.trained_cells.TrainedCells`, grown by the new rows only;
+a node's hypervolume is computed only when its UCB is asked for (the leaves, or the children
+on an MCTS descent); the random permutation is drawn by rank over
+:class:`~cenas_gym.freecells.FreeCells`, and membership tests multiply float32 features. What
+remains per refit is libsvm's solve (about n^2: ~1.3 ms for 300 samples) and per proposal the
+permutation of all free cells (~0.13 ms for 15,600), which the random stream requires.
+
 What the authors' code does (cake-lab/CE-NAS, files as stored at commit 42fcf77; the
 data README cites 7a2ad3e9 of the same repository; the LaMOO code ``cenas_RL.py`` runs):
 ``lamoo/Classifier.py`` ``split_data`` sends each sample to the good or bad kid by its
@@ -49,9 +58,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from cenas_gym.search.freecells import FreeCells, as_free_cells, draw
 from cenas_gym.search.nasbench import ArchTable
-from cenas_gym.search.pareto import count_dominators, hypervolume
-from cenas_gym.search.svm import ENCODINGS, FittedSVM, fit_svm, svm_features
+from cenas_gym.search.svm import ENCODINGS, FittedSVM, fit_on_kernel_index, gamma_of, ordinal, svm_features
+from cenas_gym.search.trained_cells import TrainedCells
 
 N_OPS = 5
 SPLITS = ("labels", "svm")
@@ -126,18 +136,30 @@ class LamooConfig:
 class _Node:
     samples: np.ndarray  # NB201 indices
     depth: int
-    value: float
+    positions: np.ndarray = field(repr=False)  # the samples' positions in the order of training
+    value: float | None = None  # hypervolume of the samples; None until asked (LaMOO._value)
     svm: FittedSVM | None = None
     children: tuple[_Node, _Node] | None = None  # (good side, bad side)
     parent: _Node | None = field(default=None, repr=False)
 
 
 @lru_cache(maxsize=8)
-def feature_table(table: ArchTable, encoding: str = "onehot") -> np.ndarray:
-    """The (cached, read-only) SVM features (:func:`cenas_gym.svm.svm_features`) of every cell."""
-    features = svm_features(table.ops, encoding)
+def feature_table(table: ArchTable, encoding: str = "onehot", dtype: type = np.float64) -> np.ndarray:
+    """The (cached, read-only) SVM features (:func:`cenas_gym.svm.svm_features`) of every cell,
+    as float64 or float32 (the same small integers and zeros/ones)."""
+    features = svm_features(table.ops, encoding).astype(dtype)
     features.flags.writeable = False
     return features
+
+
+@lru_cache(maxsize=8)
+def one_hot_square_deviations(table: ArchTable) -> np.ndarray:
+    """``(x - 0.2)^2`` of every one-hot feature of every cell (cached, read-only): what
+    ``x.var()`` sums for any set of one-hot rows, whose mean is 6n / 30n = 0.2 for every n."""
+    deviation = feature_table(table, "onehot") - 0.2
+    squares = deviation * deviation
+    squares.flags.writeable = False
+    return squares
 
 
 def one_hot_table(table: ArchTable) -> np.ndarray:
@@ -158,54 +180,77 @@ class LaMOO:
         self.config = config or LamooConfig()
         self.ops = table.ops.astype(np.int64)
         self._features = feature_table(table, self.config.encoding)  # what the SVMs multiply
+        self._features32 = feature_table(table, self.config.encoding, np.float32)  # the same, faster
+        self._square_deviations = one_hot_square_deviations(table)  # for gamma "scale" on one-hot rows
         self.cp = self.config.cp_fraction * max_hv
         self.ref_point = ref_point
 
     def reset(self, acc_pct: np.ndarray, cost: np.ndarray, rng: np.random.Generator) -> None:
+        cfg = self.config
         self._acc = acc_pct
         self._cost = cost
         self._rng = rng
-        self._trained: list[int] = []
+        self._trained = TrainedCells(self.ops, acc_pct, cost, self.ref_point, cfg.kernel, cfg.encoding)
         self._path: list[tuple[FittedSVM, int]] | None = None  # None: refit before the next proposal
         self._membership: np.ndarray | None = None  # per cell: -1 untested, 0 outside, 1 inside
         self.root: _Node | None = None
 
     def observe(self, indices: np.ndarray) -> None:
         if len(indices):
-            self._trained.extend(int(i) for i in indices)
+            self._trained.add(indices)
             self._path = None
 
     # -- the partition -------------------------------------------------------------------
-    def _hv(self, idx: np.ndarray) -> float:
-        return hypervolume(self._acc[idx], self._cost[idx], *self.ref_point)
+    def _value(self, node: _Node) -> float:
+        """The node's hypervolume (computed when first asked: only the leaves' are needed)."""
+        if node.value is None:
+            node.value = self._trained.hypervolume(node.positions)
+        return node.value
 
-    def _build(self, idx: np.ndarray, depth: int, parent: _Node | None) -> _Node:
-        node = _Node(samples=idx, depth=depth, value=self._hv(idx), parent=parent)
+    def _build(self, pos: np.ndarray, depth: int, parent: _Node | None) -> _Node:
+        """The subtree over the trained cells at positions ``pos`` (in order of training)."""
+        idx = self._trained.cells[pos]
+        node = _Node(samples=idx, depth=depth, positions=pos, parent=parent)
         cfg = self.config
         if idx.size <= cfg.min_split or depth >= cfg.max_depth:
             return node
-        counts = count_dominators(self._acc[idx], self._cost[idx])
+        counts = self._trained.dominator_counts(pos)
         good = np.zeros(idx.size, dtype=np.int64)
         good[np.argsort(counts, kind="stable")[: (idx.size + 1) // 2]] = 1
         if good.min() == good.max():
             return node
-        svm = fit_svm(
-            self.ops[idx], good, kernel=cfg.kernel, degree=cfg.degree, gamma=cfg.gamma, C=cfg.C, encoding=cfg.encoding
+        ops = self.ops[idx]
+        svm, side = fit_on_kernel_index(
+            ops, self._trained.kernel_index(pos), good,
+            kernel=cfg.kernel, degree=cfg.degree, gamma=self._gamma(idx, ops), C=cfg.C, encoding=cfg.encoding,
+            need_sides=cfg.split == "svm",
         )
-        side = svm.side(self.ops[idx])
-        if side.min() == side.max():
+        if side is not None and side.min() == side.max():
             return node  # the SVM cannot separate: keep the node whole
         if cfg.split == "labels":
             side = good
         node.svm = svm
         node.children = (
-            self._build(idx[side == 1], depth + 1, node),
-            self._build(idx[side == 0], depth + 1, node),
+            self._build(pos[side == 1], depth + 1, node),
+            self._build(pos[side == 0], depth + 1, node),
         )
         return node
 
+    def _gamma(self, idx: np.ndarray, ops: np.ndarray) -> float:
+        """The kernel coefficient ``SVC`` would use on these cells' features (:func:`gamma_of`)."""
+        cfg = self.config
+        if cfg.encoding == "ordinal":
+            return gamma_of(ordinal(ops), cfg.gamma)
+        if cfg.gamma != "scale":
+            return gamma_of(self._features[idx], cfg.gamma)
+        # x.var() of one-hot rows x, with numpy's own steps: mean 0.2 (see
+        # one_hot_square_deviations), the same squares summed by the same reduction, / 30n
+        width = self._features.shape[1]
+        var = float(self._square_deviations[idx].sum()) / (idx.size * width)
+        return 1.0 / (width * var) if var != 0 else 1.0
+
     def _ucb(self, node: _Node, n_parent: int) -> float:
-        return node.value + 2.0 * self.cp * np.sqrt(2.0 * np.log(n_parent) / node.samples.size)
+        return self._value(node) + 2.0 * self.cp * np.sqrt(2.0 * np.log(n_parent) / node.samples.size)
 
     def _select(self, root: _Node) -> _Node:
         if self.config.select == "mcts":
@@ -230,10 +275,10 @@ class LaMOO:
     def region_path(self) -> list[tuple[FittedSVM, int]]:
         """The selected region as (SVM, side) pairs from the root down (refitted if stale)."""
         if self._path is None:
-            if not self._trained:
+            if not self._trained.n:
                 self.root, self._path = None, []
                 return self._path
-            self.root = self._build(np.asarray(self._trained, dtype=np.int64), 0, None)
+            self.root = self._build(np.arange(self._trained.n), 0, None)
             leaf = self._select(self.root)
             path: list[tuple[FittedSVM, int]] = []
             while leaf.parent is not None:
@@ -253,36 +298,41 @@ class LaMOO:
         membership = self._membership
         if membership is None:
             membership = self._membership = np.full(self.ops.shape[0], -1, dtype=np.int8)
-        unknown = cells[membership[cells] < 0]
+        known = membership[cells]
+        unknown = cells[known < 0]
         if unknown.size:
-            inside = np.ones(unknown.size, dtype=bool)
+            still = unknown  # the cells still inside
             for svm, side in reversed(path):
-                still = np.flatnonzero(inside)
-                if still.size == 0:
+                still = still[svm.on_side(self._features32[still], side)]
+                if not still.size:
                     break
-                inside[still] = (svm.decision_features(self._features[unknown[still]]) > 0) == side
-            membership[unknown] = inside
-        return membership[cells] == 1
+            membership[unknown] = 0
+            membership[still] = 1
+            known = membership[cells]
+        return known == 1
 
     def region_mask(self) -> np.ndarray:
         """Mask over the whole table: inside the selected region."""
         return self._inside(np.arange(self.ops.shape[0]))
 
-    def propose(self, n: int, available: np.ndarray) -> np.ndarray:
-        pool = np.flatnonzero(available)
-        if n <= 0 or pool.size == 0:
+    def propose(self, n: int, available: FreeCells | np.ndarray) -> np.ndarray:
+        free = as_free_cells(available)
+        n_free = len(free)
+        if n <= 0 or n_free == 0:
             return np.empty(0, dtype=np.int64)
-        n = min(n, pool.size)
+        n = min(n, n_free)
         if not self.region_path():
-            return self._rng.choice(pool, size=n, replace=False)
-        # uniform over the region: the first n of a random permutation that lie inside it;
-        # if it holds fewer, the rest are the first ones outside it (uniform too). Membership
-        # is tested along the permutation, a block at a time, only as far as needed.
-        order = self._rng.permutation(pool)
+            return draw(self._rng, free, n)
+        # uniform over the region: the first n of a random permutation of the free cells that
+        # lie inside it; if it holds fewer, the rest are the first ones outside it (uniform
+        # too). The permutation is drawn by rank (the random numbers of rng.permutation(free
+        # cells)); membership is tested along it, a block at a time, only as far as needed.
+        ranks = self._rng.permutation(n_free)
+        pool = free.cells()
         chosen: list[np.ndarray] = []
         found, start, block = 0, 0, max(128, 16 * n)
-        while found < n and start < order.size:
-            part = order[start : start + block]
+        while found < n and start < n_free:
+            part = pool[ranks[start : start + block]]
             hits = part[self._inside(part)]
             chosen.append(hits)
             found += hits.size
@@ -290,6 +340,53 @@ class LaMOO:
             block *= 2
         chosen_cells = np.concatenate(chosen)[:n]
         if chosen_cells.size < n:  # the whole permutation was tested
+            order = pool[ranks]
             outside = order[~self._inside(order)]
             chosen_cells = np.concatenate((chosen_cells, outside[: n - chosen_cells.size]))
         return chosen_cells
+
+
+class MultiFidelityLaMOO(LaMOO):
+    """LaMOO whose partition also learns from screened cells (``screening="partition"``,
+    issue 21): besides the trained cells (true accuracy), the cells waiting in the screened
+    pool enter the tree at the accuracy the error model predicts for them
+    (:meth:`observe_estimates`, a fidelity label: replaced by the truth once trained). Hours of
+    sampling so move the search region before training resumes. The pool holds at most
+    ``pool_cap`` cells, so the tree grows by that much at most."""
+
+    def reset(self, acc_pct: np.ndarray, cost: np.ndarray, rng: np.random.Generator) -> None:
+        self._true_acc = acc_pct
+        super().reset(np.array(acc_pct, dtype=np.float64), cost, rng)  # a copy: estimates are written in
+        self._estimated: list[int] = []
+
+    def observe(self, indices: np.ndarray) -> None:
+        if len(indices):
+            idx = np.asarray(indices, dtype=np.int64)
+            self._acc[idx] = self._true_acc[idx]  # the truth replaces the estimate
+        super().observe(indices)
+
+    def observe_estimates(self, cells: np.ndarray, acc_pct: np.ndarray) -> None:
+        """The screened cells now waiting, at their predicted accuracy (%); replaces the last set."""
+        cells = np.asarray(cells, dtype=np.int64)
+        self._acc[cells] = acc_pct
+        self._estimated = [int(c) for c in cells]
+        self._path = None
+
+    def region_path(self) -> list[tuple[FittedSVM, int]]:
+        """As :meth:`LaMOO.region_path`, on the trained cells followed by the waiting screened
+        ones (at their predicted accuracy): a :class:`TrainedCells` of both, built for this
+        refit only (the estimates change every step, so nothing of it is kept)."""
+        if self._path is None and self._estimated:
+            trained = self._trained
+            known = set(trained.cells[: trained.n].tolist())
+            extra = [c for c in self._estimated if c not in known]
+            if extra:
+                cfg = self.config
+                both = TrainedCells(self.ops, self._acc, self._cost, self.ref_point, cfg.kernel, cfg.encoding)
+                both.add(np.concatenate((trained.cells[: trained.n], np.asarray(extra, dtype=np.int64))))
+                self._trained = both
+                try:
+                    return super().region_path()  # node values are all computed in here
+                finally:
+                    self._trained = trained
+        return super().region_path()

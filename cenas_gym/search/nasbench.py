@@ -23,6 +23,7 @@ every column's origin is in ``cenas_gym/data/SOURCES.md``). Units are in the col
 ``acc12_cifar10_pct``                      test accuracy after 12 epochs, %
 ``naswot_cifar10``                         NASWOT zero-cost score (``-inf`` where singular)
 ``log10_synflow_cifar10``                  log10 of the SynFlow score (``-inf`` where 0)
+``{naswot,synflow}_time_s``                measured compute time of one proxy score, s
 ``*_latency_ms``                           inference latency per image, ms
 ``pi5_energy_mj``                          inference energy per image, mJ
 ========================================  =============================================

@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
+from cenas_gym.search.freecells import FreeCells, as_free_cells, draw
 from cenas_gym.search.nasbench import ArchTable
 
 
@@ -23,8 +24,9 @@ class Optimizer(Protocol):
     def observe(self, indices: np.ndarray) -> None:
         """These architectures finished training: their true objectives are now known."""
 
-    def propose(self, n: int, available: np.ndarray) -> np.ndarray:
-        """Up to ``n`` distinct NB201 indices among those where ``available`` is True."""
+    def propose(self, n: int, available: FreeCells | np.ndarray) -> np.ndarray:
+        """Up to ``n`` distinct NB201 indices among the free cells (a :class:`FreeCells`, or a
+        boolean mask: True where free)."""
 
 
 class RandomSearch:
@@ -36,11 +38,13 @@ class RandomSearch:
     def observe(self, indices: np.ndarray) -> None:
         pass
 
-    def propose(self, n: int, available: np.ndarray) -> np.ndarray:
-        pool = available.nonzero()[0]
-        if n <= 0 or pool.size == 0:
+    def propose(self, n: int, available: FreeCells | np.ndarray) -> np.ndarray:
+        free = as_free_cells(available)
+        n_free = len(free)
+        if n <= 0 or n_free == 0:
             return np.empty(0, dtype=np.int64)
-        return self._rng.choice(pool, size=min(n, pool.size), replace=False)
+        # the draw of rng.choice(free cells, ...), by rank: same random numbers, same cells
+        return draw(self._rng, free, min(n, n_free))
 
 
 OPTIMIZERS = ("lamoo", "random")

@@ -164,6 +164,11 @@ class HypervolumeTracker:
         self._front_cost = np.empty(0)
         self.value = 0.0
 
+    @property
+    def front(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the current front's (accuracy %, cost) arrays."""
+        return self._front_acc.copy(), self._front_cost.copy()
+
     def add(self, acc_pct: np.ndarray, cost: np.ndarray) -> float:
         """Add points; returns the new hypervolume (percent x cost-unit)."""
         acc, c = _as_arrays(acc_pct, cost)

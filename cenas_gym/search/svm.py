@@ -25,6 +25,9 @@ candidate cells lie. Three things make that cheap without changing a single deci
   (libsvm sums the float products ``0.2a x 0.2b``; here ``0.04 x`` the exact integer sum).
 - LaMOO tests region membership only for the cells it is about to propose
   (:mod:`cenas_gym.lamoo`), never for the whole space.
+- :func:`fit_on_kernel_index` fits on kernel indices the caller already has (LaMOO keeps
+  them for every pair of trained cells, :mod:`cenas_gym.trained_cells`) and returns the sides
+  the SVM predicts on its own samples from the Gram matrix it was fitted on.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -103,8 +106,10 @@ def _powi(base: float, times: int) -> float:  # libsvm's svm.cpp
     return result
 
 
+@lru_cache(maxsize=1024)  # LaMOO's refits meet the same few gamma values again and again
 def kernel_of_matches(kernel: str, gamma: float, coef0: float, degree: int, edges: int) -> np.ndarray:
-    """Kernel value between two one-hot cells that agree on m edges, for m = 0..edges.
+    """Kernel value between two one-hot cells that agree on m edges, for m = 0..edges
+    (cached, read-only).
 
     Computed with libsvm's own arithmetic (``powi`` by squaring, ``|x|^2 + |y|^2 - 2 x.y`` for
     RBF, C's ``exp``/``tanh``), so a Gram matrix read from this table equals the one libsvm
@@ -121,7 +126,9 @@ def kernel_of_matches(kernel: str, gamma: float, coef0: float, degree: int, edge
             values.append(math.exp(-gamma * (float(edges) + float(edges) - 2.0 * dot)))
         else:  # sigmoid
             values.append(math.tanh(gamma * dot + coef0))
-    return np.array(values)
+    table = np.array(values)
+    table.flags.writeable = False
+    return table
 
 
 @dataclass(frozen=True)
@@ -155,13 +162,29 @@ class FittedSVM:
         """Decision values for a few cells given by their (n, edges) op codes."""
         return self.decision_features(svm_features(ops, self.encoding))
 
+    @cached_property
+    def _sv_features_t32(self) -> np.ndarray:
+        return np.ascontiguousarray(self._sv_features_t, dtype=np.float32)
+
     def decision_features(self, features: np.ndarray) -> np.ndarray:
-        """Decision values for cells given by :func:`svm_features` of their op codes."""
-        # dot products of one-hot features / op codes are exact small integers in float64
-        products = features @ self._sv_features_t
+        """Decision values for cells given by :func:`svm_features` of their op codes (float64,
+        or float32: the same values, as the products below are exact in both)."""
+        # dot products of one-hot features / op codes are exact small integers (at most
+        # 16 x edges), in float64 and in float32 alike; float32 multiplies twice as fast
+        products = features @ (self._sv_features_t32 if features.dtype == np.float32 else self._sv_features_t)
         if self.encoding == "ordinal" and self.kernel == "rbf":  # index by |a - b|^2 instead
             products = (features * features).sum(axis=1)[:, None] + self._sv_square[None, :] - 2.0 * products
-        return self._kernel_table[products.astype(np.intp)] @ self.dual_coef + self.intercept
+        return self._kernel_table.take(products.astype(np.intp)) @ self.dual_coef + self.intercept
+
+    def on_side(self, features: np.ndarray, side: int) -> np.ndarray:
+        """Whether the SVM puts each cell (given by :func:`svm_features`, float32 or float64)
+        on ``side``: ``(decision > 0) == side``. Compared as ``x > -b`` instead of ``x + b > 0``:
+        the same answer, as a rounded sum is never zero unless the exact one is."""
+        if self.encoding == "ordinal" and self.kernel == "rbf":
+            return (self.decision_features(features) > 0) == side
+        products = features @ (self._sv_features_t32 if features.dtype == np.float32 else self._sv_features_t)
+        partial = self._kernel_table.take(products.astype(np.intp)) @ self.dual_coef
+        return partial > -self.intercept if side else partial <= -self.intercept
 
     @cached_property
     def _sv_square(self) -> np.ndarray:
@@ -194,27 +217,78 @@ def fit_svm(
     if encoding not in ENCODINGS:
         raise ValueError(f"SVM encoding must be one of {list(ENCODINGS)}, got {encoding!r}")
     x = one_hot(ops) if encoding == "onehot" else ordinal(ops)
-    y = np.asarray(labels, dtype=np.float64)
+    svm, _ = fit_on_kernel_index(
+        ops, kernel_index(ops, ops, kernel, encoding), labels,
+        kernel=kernel, degree=degree, gamma=gamma_of(x, gamma), C=C, encoding=encoding,
+    )
+    return svm
+
+
+def gamma_of(x: np.ndarray, gamma: str | float) -> float:
+    """The kernel coefficient ``SVC`` uses on features ``x``: ``"scale"``, ``"auto"`` or a number."""
     if gamma == "scale":
         var = x.var()
-        gamma_value = 1.0 / (x.shape[1] * var) if var != 0 else 1.0
-    elif gamma == "auto":
-        gamma_value = 1.0 / x.shape[1]
-    else:
-        gamma_value = float(gamma)
-    # The Gram matrix from the kernel table equals libsvm's own kernel values bit for bit
-    # (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel.
+        return 1.0 / (x.shape[1] * var) if var != 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / x.shape[1]
+    return float(gamma)
+
+
+def kernel_index(ops_a: np.ndarray, ops_b: np.ndarray, kernel: str, encoding: str) -> np.ndarray:
+    """(len a, len b) integers the kernel between two cells is a function of (see the module
+    docstring): matching edges (one-hot), ``a.b`` or, for RBF, ``|a - b|^2`` of the op codes
+    (ordinal). Exact integers, as int64."""
+    a = np.asarray(ops_a, dtype=np.int64)[:, None, :]
+    b = np.asarray(ops_b, dtype=np.int64)[None, :, :]
     if encoding == "onehot":
-        gram = kernel_of_matches(kernel, gamma_value, 0.0, degree, ops.shape[1])[(x @ x.T).astype(np.intp)]
-    else:
-        codes = ops.astype(np.float64)
-        pair = codes @ codes.T  # a.b, exact
-        if kernel == "rbf":
-            square = np.diag(pair)
-            pair = square[:, None] + square[None, :] - 2.0 * pair
-        gram = ordinal_kernel_table(kernel, gamma_value, 0.0, degree, ops.shape[1])[pair.astype(np.intp)]
-    support, dual_coef, intercept_value = _fit_precomputed(gram, y, C)
-    return FittedSVM(kernel, degree, gamma_value, 0.0, ops[support], np.asarray(dual_coef), intercept_value, encoding)
+        return (a == b).sum(axis=2)
+    if kernel == "rbf":
+        return ((a - b) ** 2).sum(axis=2)
+    return (a * b).sum(axis=2)
+
+
+def kernel_table(kernel: str, gamma: float, degree: int, edges: int, encoding: str) -> np.ndarray:
+    """The kernel as a function of :func:`kernel_index` (coef0 = 0, as ``SVC``'s default)."""
+    if encoding == "onehot":
+        return kernel_of_matches(kernel, gamma, 0.0, degree, edges)
+    return ordinal_kernel_table(kernel, gamma, 0.0, degree, edges)
+
+
+def fit_on_kernel_index(
+    ops: np.ndarray,
+    index: np.ndarray,
+    labels: np.ndarray,
+    *,
+    kernel: str,
+    degree: int,
+    gamma: float,
+    C: float,
+    encoding: str,
+    need_sides: bool = True,
+) -> tuple[FittedSVM, np.ndarray | None]:
+    """Fit on cells given their op codes and the (n, n) :func:`kernel_index` between them;
+    also returns the side (0/1, int64) the fitted SVM predicts for each of these cells.
+
+    The Gram matrix read from the kernel table equals libsvm's own kernel values bit for bit
+    (tested against SVC), and reading it is ~2x faster than libsvm's dense kernel. The sides
+    are computed from the same kernel values as :meth:`FittedSVM.side` computes them.
+
+    With ``need_sides=False`` (the caller only asks whether the SVM predicts both sides) the
+    sides are ``None`` when the fit has margin support vectors (``0 < |alpha| < C``) of both
+    labels: libsvm stops with their decision values within its tolerance (1e-3) of +-1, so
+    the SVM predicts both sides."""
+    gram = kernel_table(kernel, gamma, degree, ops.shape[1], encoding).take(index)  # = table[index], faster
+    y = np.asarray(labels, dtype=np.float64)
+    support, dual_coef, intercept = _fit_precomputed(gram, y, C)
+    dual = np.asarray(dual_coef)
+    svm = FittedSVM(kernel, degree, gamma, 0.0, ops[support], dual, intercept, encoding)
+    if not need_sides:
+        margin = np.abs(dual) < C
+        margin_labels = y[support[margin]]
+        if margin_labels.size and margin_labels.min() != margin_labels.max():
+            return svm, None
+    side = ((gram[:, support] @ dual + intercept) > 0).astype(np.int64)
+    return svm, side
 
 
 def _fit_precomputed(gram: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray, float]:

@@ -16,6 +16,12 @@ Presets:
     window opens and charged at the first step's intensity; they count towards the carbon
     budget.
 
+``"shared"`` (a shared cluster or a cloud: what the search does not use is released)
+    Training and sampling GPUs at ``default``'s board power and PUE (the same figures, written
+    once above); GPUs that neither train nor sample are released to other work and charged
+    0 W. Initial architectures charged as in ``default``. The preset for verdicts about
+    *sampling*: an allocation pays for every GPU it keeps busy, and for nothing it leaves.
+
 ``"cenas"`` (reproduces the CE-NAS authors' simulator, cake-lab/CE-NAS ``cenas_RL.py``)
     1 kW per busy *training* GPU (their ``cost += seconds x intensity / 3600``), one-shot
     sampling and idle GPUs free, initial samples free, PUE 1.
@@ -54,13 +60,28 @@ class CarbonAccounting:
         return watt_seconds * self.pue / JOULES_PER_KWH
 
 
+#: NVIDIA A100 SXM4 maximum board power (W), training and sampling (``default``, ``shared``).
+A100_BOARD_POWER_W = 400.0
+#: Assumed idle power of a held A100 (W; not in the datasheet) (``default``).
+A100_IDLE_POWER_W = 60.0
+#: Google's fleet-wide trailing twelve-month PUE for 2023 (``default``, ``shared``).
+FLEET_PUE = 1.10
+
 ACCOUNTING_PRESETS: dict[str, CarbonAccounting] = {
     "default": CarbonAccounting(
         name="default",
-        train_power_w=400.0,
-        sample_power_w=400.0,
-        idle_power_w=60.0,
-        pue=1.10,
+        train_power_w=A100_BOARD_POWER_W,
+        sample_power_w=A100_BOARD_POWER_W,
+        idle_power_w=A100_IDLE_POWER_W,
+        pue=FLEET_PUE,
+        charge_initial_samples=True,
+    ),
+    "shared": CarbonAccounting(
+        name="shared",
+        train_power_w=A100_BOARD_POWER_W,
+        sample_power_w=A100_BOARD_POWER_W,
+        idle_power_w=0.0,  # released: someone else's work
+        pue=FLEET_PUE,
         charge_initial_samples=True,
     ),
     "cenas": CarbonAccounting(

@@ -2,10 +2,12 @@
 
 Each step the caller says how many of the ``n_gpus`` GPUs **train**; the rest **sample**.
 
-Sampling GPUs score proposals with the supernet (one-shot evaluation): each screening takes
-``oneshot_eval_s`` seconds of a sampling GPU and yields the architecture's estimated accuracy
-(``estimator``: one-shot supernet, few-shot supernet or 12-epoch accuracy) and its true
-hardware cost. Screened candidates wait in a queue of at most ``queue_cap``; as in the
+Sampling GPUs score proposals with a cheap estimator (:mod:`cenas_gym.estimators`: one-shot
+or few-shot supernet, 12-epoch accuracy, the NASWOT and SynFlow zero-cost proxies, or the
+non-deployable oracle); each screening takes that estimator's seconds of a sampling GPU and
+yields the architecture's estimate and its true hardware cost. What screened candidates do
+is the ``screening`` mode (:mod:`cenas_gym.screening`). In the authors' mode, ``"queue"``
+(the default, described here), they wait in a queue of at most ``queue_cap``; as in the
 authors' code, sampling stops while the queue is full and the sampling GPUs wait (idle).
 Sampling happens at the start of the step and again whenever a training GPU takes a
 candidate from the queue; the seconds of one screening are charged, but, being seconds
@@ -49,20 +51,25 @@ import pandas as pd
 
 from cenas_gym.sim.accounting import CarbonAccounting, get_accounting
 from cenas_gym.search.candidates import CandidateQueue
-from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.carbon import CarbonTrace
+from cenas_gym.search.estimators import (  # noqa: F401  (the forward-pass constants, re-exported)
+    ESTIMATOR_SPECS,
+    FORWARD_SHARE_OF_TRAINING,
+    TRAIN_IMAGES_PER_EPOCH,
+    VALIDATION_IMAGES,
+    estimate_values,
+    screening_seconds,
+    supernet_gpu_h,
+)
+from cenas_gym.search.freecells import FreeCells
 from cenas_gym.search.lamoo import LamooConfig
 from cenas_gym.search.nasbench import ArchTable
 from cenas_gym.search.optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from cenas_gym.search.pareto import HypervolumeTracker, Objectives
+from cenas_gym.search.pareto import HypervolumeTracker, Objectives, pareto_mask
+from cenas_gym.sim.screening import SCREENING_MODES, ErrorModel, ScreenedPool, fit_upper_error_model
 
-# One-shot evaluation time. Not measured anywhere (see the data README), so derived from the
-# measured NAS-Bench-201 training time per epoch: a one-shot evaluation is one forward pass
-# over the validation images with supernet weights, i.e.
-#   oneshot_eval_s = train_time_per_epoch_cifar10_s x VALIDATION_IMAGES / TRAIN_IMAGES_PER_EPOCH
-#                    x FORWARD_SHARE_OF_TRAINING
-TRAIN_IMAGES_PER_EPOCH = 50_000  # CIFAR-10 training set (NAS-Bench-201 "cifar10" split)
-VALIDATION_IMAGES = 10_000  # CIFAR-10 test set size, the images a one-shot evaluation scores
-FORWARD_SHARE_OF_TRAINING = 1.0 / 3.0  # forward pass ~ 1/3 of a forward+backward training step
+# The one-shot evaluation time (one forward pass, derived from the measured epoch time) and
+# every other estimator's cost are stated in cenas_gym.estimators.
 
 #: Regret is floored here so that its log10 stays finite (the true front found: -6).
 REGRET_FLOOR = 1e-6
@@ -73,11 +80,8 @@ def regret_of(hv_normalized: float) -> float:
     return max(1.0 - float(hv_normalized), REGRET_FLOOR)
 
 
-ESTIMATORS: dict[str, str] = {
-    "oneshot": "oneshot_acc_cifar10_pct",
-    "fewshot": "fewshot_acc_cifar10_pct",
-    "acc12": "acc12_cifar10_pct",
-}
+#: Estimator name -> the table column it reads (costs: :mod:`cenas_gym.estimators`).
+ESTIMATORS: dict[str, str] = {name: spec.column for name, spec in ESTIMATOR_SPECS.items()}
 
 
 def _is_int(value: object) -> bool:
@@ -98,17 +102,29 @@ class SimConfig:
             which the HV regret ``1 - HV / HV(true front)`` falls to this value or below
             (the ``target`` task); ``budget_hours`` is then the time cap.
         n_init: architectures trained before the search starts (chosen at random).
-        queue_cap: most screened candidates waiting for training.
+        queue_cap: most screened candidates waiting for training (``screening="queue"``).
+        screening: what screened candidates do (:mod:`cenas_gym.screening`): ``"queue"``
+            (the authors': all are trained, the estimate orders the queue), ``"select"``
+            (they compete by expected hypervolume improvement; dominated ones are dropped)
+            or ``"partition"`` (``select``, and LaMOO's partition learns from them too).
+        pool_cap: most screened candidates waiting in the modes other than ``"queue"``
+            (sampling stops while the pool is full; a candidate leaves it when trained or
+            discarded).
         optimizer: ``"lamoo"`` or ``"random"``.
         lamoo: LaMOO's settings (ignored by random search).
-        estimator: the cheap accuracy estimate used by sampling: ``"oneshot"``,
-            ``"fewshot"`` or ``"acc12"``.
+        estimator: the cheap estimate used by sampling (:mod:`cenas_gym.estimators`):
+            ``"oneshot"``, ``"fewshot"``, ``"acc12"``, ``"naswot"``, ``"synflow"`` or
+            ``"oracle"`` (the truth: a ceiling, not deployable).
         objectives: the two objectives and the hypervolume reference point.
         accounting: ``"default"``, ``"cenas"`` or a :class:`CarbonAccounting`.
-        oneshot_eval_s: seconds per one-shot evaluation for every architecture; ``None``
-            derives it per architecture from its measured epoch time (module constants).
+        oneshot_eval_s: seconds per forward-pass screening (oneshot, fewshot, oracle) for
+            every architecture; ``None`` derives it per architecture from its measured epoch
+            time (:func:`cenas_gym.estimators.forward_pass_s`).
         supernet_train_gpu_h: one-time supernet training cost (GPU-hours, at the
-            accounting's training power), charged at the first step's intensity.
+            accounting's training power), charged at the first step's intensity with the
+            initial architectures. ``None``: the estimator's stated cost
+            (:data:`cenas_gym.estimators.ESTIMATOR_SPECS`); 0 (the default) keeps the v0/v1
+            behaviour, in which the supernet is free.
     """
 
     n_gpus: int = 8
@@ -118,13 +134,15 @@ class SimConfig:
     target_regret: float | None = None
     n_init: int = 10
     queue_cap: int = 10
+    screening: str = "queue"
+    pool_cap: int = 200
     optimizer: str = "lamoo"
     lamoo: LamooConfig = field(default_factory=LamooConfig)
     estimator: str = "oneshot"
     objectives: Objectives = field(default_factory=Objectives)
     accounting: str | CarbonAccounting = "default"
     oneshot_eval_s: float | None = None
-    supernet_train_gpu_h: float = 0.0
+    supernet_train_gpu_h: float | None = 0.0
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -147,15 +165,27 @@ class SimConfig:
             raise bad("n_init", "must be a non-negative integer")
         if not _is_int(self.queue_cap) or self.queue_cap < 1:
             raise bad("queue_cap", "must be a positive integer")
+        if self.screening not in SCREENING_MODES:
+            raise bad("screening", f"unknown screening mode; choose one of {list(SCREENING_MODES)}")
+        if not _is_int(self.pool_cap) or self.pool_cap < 1:
+            raise bad("pool_cap", "must be a positive integer")
         if self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"choose one of {list(OPTIMIZERS)}")
         if self.estimator not in ESTIMATORS:
             raise bad("estimator", f"choose one of {list(ESTIMATORS)}")
         if self.oneshot_eval_s is not None and not self.oneshot_eval_s > 0:
             raise bad("oneshot_eval_s", "must be > 0 or None")
-        if self.supernet_train_gpu_h < 0:
+        if self.supernet_train_gpu_h is not None and self.supernet_train_gpu_h < 0:
             raise bad("supernet_train_gpu_h", "must be >= 0")
         get_accounting(self.accounting)  # raises on an unknown preset
+
+    @property
+    def supernet_gpu_h(self) -> float:
+        """The supernet training charged once (GPU-hours): ``supernet_train_gpu_h``, or the
+        estimator's stated cost when that is ``None``."""
+        if self.supernet_train_gpu_h is None:
+            return supernet_gpu_h(self.estimator)
+        return float(self.supernet_train_gpu_h)
 
     @cached_property  # asked several times per step
     def n_steps(self) -> int:
@@ -174,9 +204,9 @@ class SearchSpace:
     table: ArchTable
     acc_pct: np.ndarray  # true accuracy (objective 1, maximised)
     cost: np.ndarray  # hardware cost (objective 2, minimised)
-    est_acc_pct: np.ndarray  # the sampling estimate of accuracy
+    est_acc_pct: np.ndarray  # the sampling estimate (accuracy %, or a proxy's score)
     train_s: np.ndarray  # full training time (s)
-    oneshot_s: np.ndarray  # one-shot evaluation time (s)
+    oneshot_s: np.ndarray  # one screening with the estimator (s)
     ref_point: tuple[float, float]
     max_hv: float
 
@@ -191,17 +221,8 @@ def search_space(
 ) -> SearchSpace:
     """Prepare (and cache) the arrays for a table, objectives and estimator."""
     acc, cost = objectives.values(table)
-    est = table.column(ESTIMATORS[estimator])
-    if np.isnan(est).any():
-        raise ValueError(f"estimator column {ESTIMATORS[estimator]!r} has NaN values")
-    if oneshot_eval_s is None:
-        oneshot = (
-            table.column("train_time_per_epoch_cifar10_s")
-            * (VALIDATION_IMAGES / TRAIN_IMAGES_PER_EPOCH)
-            * FORWARD_SHARE_OF_TRAINING
-        )
-    else:
-        oneshot = np.full(acc.size, float(oneshot_eval_s))
+    est = estimate_values(table, estimator)
+    oneshot = screening_seconds(table, estimator, oneshot_eval_s)
     arrays = [acc, cost, est, table.column("train_time_cifar10_s"), oneshot]
     for a in arrays:
         a.setflags(write=False)
@@ -287,10 +308,14 @@ class Simulator:
             space.ref_point,
             **(vars(config.lamoo) if config.optimizer == "lamoo" else {}),
         )
+        if config.screening == "partition" and config.optimizer == "lamoo":
+            from cenas_gym.search.lamoo import MultiFidelityLaMOO  # LaMOO that learns from screened cells too
+
+            self.optimizer = MultiFidelityLaMOO(space.table, space.max_hv, space.ref_point, config.lamoo)
         self.optimizer.reset(space.acc_pct, space.cost, rng)
 
         self.t = 0  # steps done
-        self.available = np.ones(space.size, dtype=bool)  # never trained, queued nor screened
+        self.free = FreeCells(space.size)  # never trained, queued nor screened
         self.trained: list[int] = []
         self.candidates = CandidateQueue(space.est_acc_pct, space.cost)  # screened, waiting
         self.unfinished: deque[list] = deque()  # [nb201 index, remaining seconds], oldest first
@@ -299,10 +324,16 @@ class Simulator:
         self.cum_carbon_g = 0.0
         self.history: list[dict[str, Any]] = []
         self._hv = HypervolumeTracker(*space.ref_point)
+        # screening modes other than "queue" (cenas_gym.screening): the pool replaces the queue
+        self.pool: ScreenedPool | None = None
+        if config.screening != "queue":
+            self.candidates = self.pool = ScreenedPool(space.est_acc_pct, space.cost)
+        self._believed: set[int] = set()  # cells in training, counted at their predicted accuracy
+        self._model: tuple[int, ErrorModel] | None = None  # (cells trained when fitted, model)
 
         init = rng.choice(space.size, size=config.n_init, replace=False) if config.n_init else np.empty(0, int)
         self._finish(init)
-        init_gpu_s = float(space.train_s[init].sum()) + config.supernet_train_gpu_h * 3600.0
+        init_gpu_s = float(space.train_s[init].sum()) + config.supernet_gpu_h * 3600.0
         if self.accounting.charge_initial_samples and init_gpu_s > 0:
             self.init_energy_kwh = self.accounting.energy_kwh(init_gpu_s, 0.0, 0.0)
         else:
@@ -318,6 +349,12 @@ class Simulator:
 
     # -- state ---------------------------------------------------------------------------
     @property
+    def available(self) -> np.ndarray:
+        """Mask over the table: True for the cells never trained, queued nor screened (read-only
+        use; the simulator changes it through :attr:`free`)."""
+        return self.free.mask
+
+    @property
     def queue(self) -> list[int]:
         """Screened candidates waiting for training, in arrival order (read-only view;
         assigning a list replaces the queue)."""
@@ -326,6 +363,12 @@ class Simulator:
     @queue.setter
     def queue(self, cells: list[int]) -> None:
         self.candidates = CandidateQueue(self.space.est_acc_pct, self.space.cost, cells)
+
+    @property
+    def queue_share(self) -> float:
+        """Screened candidates waiting over the room there is (``queue_cap`` or ``pool_cap``)."""
+        cap = self.config.queue_cap if self.pool is None else self.config.pool_cap
+        return len(self.candidates) / cap
 
     @property
     def hv(self) -> float:
@@ -387,7 +430,8 @@ class Simulator:
         indices = np.asarray(indices, dtype=np.int64)
         if indices.size == 0:
             return
-        self.available[indices] = False
+        self.free.take_many(indices)
+        self._believed.difference_update(int(i) for i in indices)
         self.trained.extend(int(i) for i in indices)
         self._hv.add(self.space.acc_pct[indices], self.space.cost[indices])
         self.optimizer.observe(indices)
@@ -424,6 +468,8 @@ class Simulator:
         search (optimizer, candidate queue, available cells); ``unfinished`` holds this pool's
         started jobs and is updated in place. Trained cells are *not* yet added to the result:
         the caller passes ``PoolStep.finished`` to :meth:`_finish` at the end of the step."""
+        if self.pool is not None:  # screened candidates compete (cenas_gym.screening)
+            return self._pool_step_select(n_gpus, n_train, unfinished)
         cfg, space = self.config, self.space
         if not _is_int(n_train) or not 0 <= n_train <= n_gpus:
             raise ValueError(f"n_train must be an integer in [0, {n_gpus}], got {n_train!r}")
@@ -438,7 +484,7 @@ class Simulator:
         def screen() -> None:
             nonlocal sample_busy_s
             while n_sample and len(self.candidates) < cfg.queue_cap:
-                proposal = self.optimizer.propose(cfg.queue_cap - len(self.candidates), self.available)
+                proposal = self.optimizer.propose(cfg.queue_cap - len(self.candidates), self.free)
                 if proposal.size == 0:
                     return
                 for arch in proposal:
@@ -446,7 +492,7 @@ class Simulator:
                     if sample_busy_s + cost_s > sample_capacity_s:
                         return
                     sample_busy_s += cost_s
-                    self.available[arch] = False
+                    self.free.take(arch)
                     self.candidates.append(int(arch))
                     self.n_screened += 1
 
@@ -468,11 +514,11 @@ class Simulator:
                 resumed = False
                 screen()
             else:
-                proposal = self.optimizer.propose(1, self.available)
+                proposal = self.optimizer.propose(1, self.free)
                 if proposal.size == 0:
                     continue  # nothing left to train: this GPU idles
                 arch = int(proposal[0])
-                self.available[arch] = False
+                self.free.take(arch)
                 remaining = float(space.train_s[arch])
                 resumed = False
             if remaining <= step_s - t:
@@ -489,6 +535,105 @@ class Simulator:
         # -- idle: what neither trained nor sampled
         idle_s = n_gpus * step_s - train_busy_s - sample_busy_s
         if abs(idle_s) < 1e-6:  # float residue of the subtraction (e.g. -6e-15 when all train)
+            idle_s = 0.0
+        return PoolStep(n_train, n_sample, train_busy_s, sample_busy_s, idle_s, finished,
+                        self.n_screened - screened_before)
+
+    # -- the "select" screening mode (cenas_gym.screening) -------------------------------
+    def error_model(self) -> ErrorModel:
+        """The estimate's error model, fitted on the cells trained so far (cached per count)."""
+        n = len(self.trained)
+        if self._model is None or self._model[0] != n:
+            cells = np.asarray(self.trained, dtype=np.int64)
+            self._model = (n, fit_upper_error_model(self.space.est_acc_pct[cells], self.space.acc_pct[cells]))
+        return self._model[1]
+
+    def _scoring_front(self, model: ErrorModel) -> tuple[np.ndarray, np.ndarray]:
+        """The true front plus the cells in training at their predicted accuracy, non-dominated."""
+        acc, cost = self._hv.front
+        if self._believed:
+            cells = np.fromiter(self._believed, dtype=np.int64)
+            acc = np.concatenate((acc, model.mean(self.space.est_acc_pct[cells])))
+            cost = np.concatenate((cost, self.space.cost[cells]))
+            keep = pareto_mask(acc, cost)
+            acc, cost = acc[keep], cost[keep]
+        return acc, cost
+
+    def _pool_step_select(self, n_gpus: int, n_train: int, unfinished: deque[list]) -> PoolStep:
+        """:meth:`_pool_step` for ``screening="select"`` and ``"partition"``: sampling GPUs screen proposals into
+        the pool while it has room and they have seconds; a free training GPU resumes a job,
+        else takes the pooled candidate with the largest EHVI, else a fresh proposal."""
+        cfg, space, pool = self.config, self.space, self.pool
+        if not _is_int(n_train) or not 0 <= n_train <= n_gpus:
+            raise ValueError(f"n_train must be an integer in [0, {n_gpus}], got {n_train!r}")
+        n_train = int(n_train)
+        n_sample = n_gpus - n_train
+        step_s = float(cfg.step_s)
+        sample_capacity_s = n_sample * step_s
+        sample_busy_s = 0.0
+        screened_before = self.n_screened
+        model = self.error_model()
+        ref_acc = space.ref_point[0]
+
+        def screen() -> None:
+            nonlocal sample_busy_s
+            while n_sample and len(pool) < cfg.pool_cap:
+                proposal = self.optimizer.propose(cfg.pool_cap - len(pool), self.free)
+                if proposal.size == 0:
+                    return
+                for arch in proposal:
+                    cost_s = float(space.oneshot_s[arch])
+                    if sample_busy_s + cost_s > sample_capacity_s:
+                        return
+                    sample_busy_s += cost_s
+                    self.free.take(arch)
+                    pool.append(int(arch))
+                    self.n_screened += 1
+                pool.discard_dominated(model, *self._scoring_front(model), ref_acc)
+
+        if n_sample:
+            pool.discard_dominated(model, *self._scoring_front(model), ref_acc)
+        screen()
+        learn = getattr(self.optimizer, "observe_estimates", None)  # screening="partition"
+        if learn is not None and cfg.screening == "partition" and pool.cells:
+            cells = np.asarray(pool.cells, dtype=np.int64)
+            learn(cells, model.mean(space.est_acc_pct[cells]))
+        finished: list[int] = []
+        train_busy_s = 0.0
+        carried: list[list] = []
+        resumed_carried: list[list] = []
+        free_at = [(0.0, g) for g in range(n_train)]
+        while free_at:
+            t, g = heapq.heappop(free_at)
+            if unfinished:
+                arch, remaining = unfinished.popleft()
+                resumed = True
+            elif pool:
+                arch = pool.pop_best(model, *self._scoring_front(model), space.ref_point)
+                self._believed.add(arch)
+                remaining = float(space.train_s[arch])
+                resumed = False
+                screen()
+            else:
+                proposal = self.optimizer.propose(1, self.free)
+                if proposal.size == 0:
+                    continue
+                arch = int(proposal[0])
+                self.free.take(arch)
+                remaining = float(space.train_s[arch])
+                resumed = False
+            if remaining <= step_s - t:
+                train_busy_s += remaining
+                finished.append(arch)
+                if t + remaining < step_s:
+                    heapq.heappush(free_at, (t + remaining, g))
+            else:
+                train_busy_s += step_s - t
+                (resumed_carried if resumed else carried).append([arch, remaining - (step_s - t)])
+        unfinished.extendleft(reversed(resumed_carried))
+        unfinished.extend(carried)
+        idle_s = n_gpus * step_s - train_busy_s - sample_busy_s
+        if abs(idle_s) < 1e-6:
             idle_s = 0.0
         return PoolStep(n_train, n_sample, train_busy_s, sample_busy_s, idle_s, finished,
                         self.n_screened - screened_before)
@@ -541,6 +686,7 @@ class Simulator:
             "hv_per_kg": final / carbon_kg if carbon_kg > 0 else float("inf"),
             "n_trained": len(self.trained),
             "n_screened": self.n_screened,
+            "n_discarded": 0 if self.pool is None else self.pool.n_discarded,
             "hours": hours,
             "hours_to_99pct_hv": hours_to_99,
             "train_gpu_h": sum(r["train_gpu_s"] for r in self.history) / 3600.0,
