@@ -19,8 +19,9 @@ from typing import Any
 #: Old module (relative to ``cenas_gym``) -> its new place.
 MOVED: dict[str, str] = {
     "forecast": "carbon.forecast",
-    **{m: f"search.{m}" for m in ("nasbench", "pareto", "svm", "lamoo", "optimizers", "candidates")},
-    **{m: f"sim.{m}" for m in ("accounting", "simulator", "tasks", "episodes", "geo")},
+    **{m: f"search.{m}" for m in ("nasbench", "pareto", "svm", "lamoo", "optimizers", "candidates", "freecells",
+                                  "trained_cells", "estimators")},
+    **{m: f"sim.{m}" for m in ("accounting", "simulator", "tasks", "episodes", "geo", "screening")},
     "env": "envs.cenas", "geo_env": "envs.geo",
     **{m: f"envs.{m}" for m in ("observation", "rewards", "render")},
     "a3c": "policies.a3c", "geo_policies": "policies.geo", "play": "policies.play",

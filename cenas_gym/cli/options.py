@@ -216,17 +216,21 @@ def add_screening_options(p: argparse.ArgumentParser, keep_preset: bool = False)
     (``keep_preset``: every default is the preset's)."""
     from cenas_gym.search.estimators import ESTIMATOR_SPECS
     from cenas_gym.sim.screening import SCREENING_MODES
+    from cenas_gym.sim.simulator import SimConfig
 
-    p.add_argument("--screening", choices=list(SCREENING_MODES), default=None if keep_preset else "queue",
-                   help="what screened candidates do: queue (the authors': all are trained, the estimate orders "
-                        "the queue; the default) or select (they compete by expected HV improvement over the true "
-                        "front; dominated ones are dropped) or partition (select, and LaMOO's partition learns from "
-                        "the screened cells at their predicted accuracy). See cenas_gym/sim/screening.py")
-    p.add_argument("--estimator", choices=list(ESTIMATOR_SPECS), default=None if keep_preset else "oneshot",
-                   help="cheap estimate used when sampling (default oneshot); oracle is the true accuracy, a "
-                        "ceiling that cannot be deployed. Costs: cenas_gym/search/estimators.py")
+    defaults = SimConfig()
+    p.add_argument("--screening", choices=list(SCREENING_MODES),
+                   default=None if keep_preset else defaults.screening,
+                   help=f"what screened candidates do (default {defaults.screening}): queue (the authors': all are "
+                        "trained, the estimate orders the queue) or select (they compete by expected HV "
+                        "improvement over the true front; dominated ones are dropped) or partition (select, and "
+                        "LaMOO's partition learns from the screened cells at their predicted accuracy). See "
+                        "cenas_gym/sim/screening.py")
+    p.add_argument("--estimator", choices=list(ESTIMATOR_SPECS), default=None if keep_preset else defaults.estimator,
+                   help=f"cheap estimate used when sampling (default {defaults.estimator}); oracle is the true "
+                        "accuracy, a ceiling that cannot be deployed. Costs: cenas_gym/search/estimators.py")
     p.add_argument("--pool-cap", type=int, default=None, metavar="N",
-                   help="screened candidates that may wait in the modes other than queue (default 200)")
+                   help=f"screened candidates that may wait in the modes other than queue (default {defaults.pool_cap})")
     p.add_argument("--supernet-train-gpu-h", type=float, default=None, metavar="H",
                    help="one-time supernet training charged (GPU-hours). Default: the estimator's stated cost with "
                         "--screening other than queue, 0 with queue (the authors' simulator and v0/v1: supernet free)")
