@@ -83,7 +83,7 @@ say(f"{len(names)} traces load, all hourly with > 8000 values; US-CAL-CISO:2021 
 # ---------------------------------------------------------------- simulator
 import numpy as np  # noqa: E402
 
-from cenas_gym.simulator import SimConfig, Simulator  # noqa: E402
+from cenas_gym.sim.simulator import SimConfig, Simulator  # noqa: E402
 
 tr = CarbonTrace.load("US-CAL-CISO:2021").window("2021-07-02T06:00Z", 10)
 sim = Simulator(SimConfig(budget_hours=10, optimizer="random"), tr, np.random.default_rng(0))
@@ -98,7 +98,7 @@ assert steps > 0, "simulator was done before the first step"
 say(f"simulator: {steps} steps")
 
 # ---------------------------------------------------------------- gymnasium env
-if importlib.util.find_spec("cenas_gym.env") is not None:
+if importlib.util.find_spec("cenas_gym.envs.cenas") is not None:
     import gymnasium  # noqa: E402
 
     env = gymnasium.make("cenas_gym:CENAS-v0")
@@ -119,11 +119,11 @@ if importlib.util.find_spec("cenas_gym.env") is not None:
         env.close()
     say("CENAS-v1, CENAS-Target-v1, CENAS-Budget-v1: reset(seed=0) OK")
 else:
-    say("cenas_gym.env is not in the installed package: env check skipped")
+    say("cenas_gym.envs.cenas is not in the installed package: env check skipped")
 
 # ---------------------------------------------------------------- the shipped agent
 if importlib.util.find_spec("cenas_gym.rl") is not None:
-    from cenas_gym.rl.policy import shipped_agent_path  # noqa: E402
+    from cenas_gym.policies.ppo import shipped_agent_path  # noqa: E402
 
     agent = shipped_agent_path()
     assert agent is not None and agent.is_file(), "the wheel ships no agent (cenas_gym.agents_data/ppo_cenas.zip)"

@@ -21,8 +21,8 @@ import argparse
 
 import numpy as np
 
-from cenas_gym.carbon import CarbonTrace, list_traces
-from cenas_gym.forecast import make_forecaster
+from cenas_gym.carbon.trace import CarbonTrace, list_traces
+from cenas_gym.carbon.forecast import make_forecaster
 
 SHOWN_LEADS = (1, 2, 3, 6, 12, 24)
 

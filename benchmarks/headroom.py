@@ -7,7 +7,7 @@ the best plan in hindsight, per accounting x task x region x screening mode (iss
 Rows: accounting ``default`` / ``shared`` / ``cenas`` x task (``target``: kg to reach HV regret
 0.002 within 160 h; ``budget``: final log10 regret for 25 kg within 160 h) x region (single
 sites US-CAL-CISO, ES, NO, EIA-SOCO with 8 GPUs, 2022 traces; the 4-site geo preset,
-:data:`cenas_gym.geo.DEFAULT_SITES`) x screening ``queue`` (the authors') and ``partition``
+:data:`cenas_gym.sim.geo.DEFAULT_SITES`) x screening ``queue`` (the authors') and ``partition``
 (acc12 at its real cost), and ``partition-oracle`` (the true accuracy: the ceiling, not
 deployable). Columns:
 
@@ -15,7 +15,7 @@ deployable). Columns:
 - ``tuned``: the best of ``fixed:2,4,6,8`` and ``threshold:30,50,70,90`` chosen **on the
   training traces only** (:data:`cenas_gym.rl.TRAIN_TRACES`, one random window per trace and
   seed), separately for every accounting, task and screening mode, scored as
-  :mod:`cenas_gym.tune` scores (target: attainment, then mean kg with a miss counted at its kg
+  :mod:`cenas_gym.compare.tune` scores (target: attainment, then mean kg with a miss counted at its kg
   by the cap; budget: mean final log10 regret). EIA-SOCO ships for 2022 only and is also a
   training trace: its tuned baseline saw other windows of the same year. Geo: the package's
   geo rules, untuned: ``geo-greedy`` (8 GPUs train at the cleanest sites now) and
@@ -53,17 +53,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cenas_gym.accounting import ACCOUNTING_PRESETS
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import new_episode, resolve_start, step_info
-from cenas_gym.estimators import supernet_gpu_h
-from cenas_gym.geo import DEFAULT_SITES, geo_step_info, make_sites, new_geo_episode
-from cenas_gym.geo_policies import make_geo_policy
-from cenas_gym.play import make_policy
+from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.sim.episodes import new_episode, resolve_start, step_info
+from cenas_gym.search.estimators import supernet_gpu_h
+from cenas_gym.sim.geo import DEFAULT_SITES, geo_step_info, make_sites, new_geo_episode
+from cenas_gym.policies.geo import make_geo_policy
+from cenas_gym.policies.play import make_policy
 from cenas_gym.rl import TRAIN_TRACES
-from cenas_gym.simulator import REGRET_FLOOR, SimConfig
-from cenas_gym.stats import mean_ci
-from cenas_gym.tasks import DEFAULT_CAP_HOURS, DEFAULT_TARGET_REGRET
+from cenas_gym.sim.simulator import REGRET_FLOOR, SimConfig
+from cenas_gym.compare.stats import mean_ci
+from cenas_gym.sim.tasks import DEFAULT_CAP_HOURS, DEFAULT_TARGET_REGRET
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "headroom"

@@ -19,11 +19,11 @@ import time
 import numpy as np
 from scipy import stats
 
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.play import make_policy, run_policy
-from cenas_gym.lamoo import CENAS_CP_FRACTION, README_CP_FRACTION, LamooConfig
-from cenas_gym.pareto import hypervolume
-from cenas_gym.simulator import SimConfig
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.policies.play import make_policy, run_policy
+from cenas_gym.search.lamoo import CENAS_CP_FRACTION, README_CP_FRACTION, LamooConfig
+from cenas_gym.search.pareto import hypervolume
+from cenas_gym.sim.simulator import SimConfig
 
 START = "2021-07-02T06:00Z"
 OPTIONS = {  # name -> LamooConfig options (all explicit: independent of the defaults)

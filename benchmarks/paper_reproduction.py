@@ -20,7 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from cenas_gym.compare import PRESETS, compare, paired
+from cenas_gym.compare.presets import PRESETS
+from cenas_gym.compare.runners import compare
+from cenas_gym.compare.summary import paired
 
 HERE = Path(__file__).resolve().parent
 

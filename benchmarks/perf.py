@@ -68,10 +68,10 @@ def _peak_rss_mb() -> float:
 
 def _policy(env_id: str, pattern: str):
     if env_id == "CENAS-Geo-v1":
-        from cenas_gym.geo_policies import make_geo_policy
+        from cenas_gym.policies.geo import make_geo_policy
 
         return make_geo_policy(PATTERNS[pattern][1])
-    from cenas_gym.play import make_policy
+    from cenas_gym.policies.play import make_policy
 
     return make_policy(PATTERNS[pattern][0])
 
@@ -107,7 +107,7 @@ def throughput(env_id: str, optimizer: str, pattern: str, episodes: int) -> dict
     kind, _, option = optimizer.partition(":")
     options = {}
     if option:
-        from cenas_gym.lamoo import LamooConfig
+        from cenas_gym.search.lamoo import LamooConfig
 
         options["lamoo"] = LamooConfig(**LAMOO_OPTIONS[option])
     env = _make(env_id, optimizer=kind, **options)

@@ -9,15 +9,15 @@ Grid: the package's shipped windows (California 2021-07-02 and 2021-01-15, Spain
 2022-04-04) x seeds 0-9; vanilla (every GPU trains every hour: no estimator, no supernet) once
 per window and seed; ``fixed:2``, ``fixed:4``, ``fixed:6``, the authors' ``heuristic`` and
 ``heuristic:causal`` x every estimator (at its real cost: supernets charged once, see
-:mod:`cenas_gym.estimators`) x screening ``queue`` (the authors'), ``select`` and
+:mod:`cenas_gym.search.estimators`) x screening ``queue`` (the authors'), ``select`` and
 ``partition``. acc12 and the oracle on every seed; the other estimators on seeds 0-4
 (:data:`OTHER_SEEDS`).
 
-Every run is played by :func:`cenas_gym.compare.run_grid` (process pool) and stored the
+Every run is played by :func:`cenas_gym.compare.grid.run_grid` (process pool) and stored the
 moment it finishes in ``runs.jsonl``; a rerun keeps the runs already there (``--fresh``
 starts over), so an interrupted grid resumes and a partial grid can be completed later.
 Outputs: ``results.csv`` (one row per run), ``summary.md`` (paired ratios against vanilla
-with 95 % t-intervals, :func:`cenas_gym.stats.paired_ratio_ci`; the estimators' cost and
+with 95 % t-intervals, :func:`cenas_gym.compare.stats.paired_ratio_ci`; the estimators' cost and
 rank quality) and ``ratios.png``.
 """
 
@@ -32,13 +32,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cenas_gym.compare import RunSpec, run_grid
-from cenas_gym.estimators import ESTIMATOR_SPECS, estimate_values, screening_seconds
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.screening import SCREENING_MODES, fit_upper_error_model
-from cenas_gym.simulator import SimConfig
-from cenas_gym.stats import paired_ratio_ci, share_ci
-from cenas_gym.tasks import make_task
+from cenas_gym.compare.grid import RunSpec
+from cenas_gym.compare.runners import run_grid
+from cenas_gym.search.estimators import ESTIMATOR_SPECS, estimate_values, screening_seconds
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.sim.screening import SCREENING_MODES, fit_upper_error_model
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.compare.stats import paired_ratio_ci, share_ci
+from cenas_gym.sim.tasks import make_task
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "sampling"

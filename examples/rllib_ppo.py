@@ -5,7 +5,7 @@
 
 Each env runner holds its own ``CENAS-v0`` (a set of training traces, one drawn per
 episode, random windows), with the episode-window features the SB3 agent also reads
-(``cenas_gym.rl.features.EpisodeWindowFeatures``). ``--optimizer random`` makes episodes ~50x
+(``cenas_gym.policies.features.EpisodeWindowFeatures``). ``--optimizer random`` makes episodes ~50x
 faster than the default LaMOO proposer (see agents/MODEL_CARD.md).
 """
 
@@ -23,7 +23,7 @@ def make_env_creator():
 
     def env_creator(env_config: dict):
         import cenas_gym  # noqa: F401  (registers CENAS-v0 in the runner's process)
-        from cenas_gym.rl.features import make_env
+        from cenas_gym.policies.features import make_env
 
         config = dict(env_config)
         traces = config.pop("traces", ["US-CAL-CISO:2021"])

@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 import cenas_gym  # noqa: F401
-from cenas_gym.play import make_policy
+from cenas_gym.policies.play import make_policy
 
 REFERENCE_FILE = Path(__file__).parent / "data" / "env_v0_reference.json"
 CASES = [  # (env kwargs, policy, seed)

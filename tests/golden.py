@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.lamoo import LamooConfig
-from cenas_gym.play import make_policy, run_policy
-from cenas_gym.simulator import SimConfig
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.search.lamoo import LamooConfig
+from cenas_gym.policies.play import make_policy, run_policy
+from cenas_gym.sim.simulator import SimConfig
 
 GOLDEN_FILE = Path(__file__).parent / "data" / "golden_trajectories.json"
 #: LaMOO's defaults before issue 13 (SVM split, one-hot features, Cp = 10 % of max HV): the

@@ -1,7 +1,7 @@
 """The LaMOO of cenas-gym 0.2.0 (commit 9a0586b): every SVM fitted by :func:`fit_svm` on the
 node's cells, every node's hypervolume by :func:`hypervolume`, region membership by
 ``FittedSVM.decision_features`` over blocks of a permutation of the free cells. Slow and
-plain: the tests check that :class:`cenas_gym.lamoo.LaMOO` proposes exactly what it proposes.
+plain: the tests check that :class:`cenas_gym.search.lamoo.LaMOO` proposes exactly what it proposes.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cenas_gym.freecells import FreeCells
-from cenas_gym.lamoo import LamooConfig, feature_table
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.pareto import count_dominators, hypervolume
-from cenas_gym.svm import FittedSVM, fit_svm
+from cenas_gym.search.freecells import FreeCells
+from cenas_gym.search.lamoo import LamooConfig, feature_table
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.search.pareto import count_dominators, hypervolume
+from cenas_gym.search.svm import FittedSVM, fit_svm
 
 
 @dataclass
@@ -28,7 +28,7 @@ class _Node:
 
 
 class ReferenceLaMOO:
-    """cenas_gym.lamoo.LaMOO as released in 0.2.0 (commit 9a0586b), kept verbatim but for the
+    """cenas_gym.search.lamoo.LaMOO as released in 0.2.0 (commit 9a0586b), kept verbatim but for the
     FreeCells argument of propose."""
 
     def __init__(

@@ -10,12 +10,12 @@ import pytest
 
 pytest.importorskip("torch")
 
-from cenas_gym.a3c import A3CCenasPolicy, a3c_reward, a3c_state, n_train_of_action  # noqa: E402
-from cenas_gym.carbon import CarbonTrace  # noqa: E402
-from cenas_gym.play import run_policy  # noqa: E402
-from cenas_gym.play import make_policy  # noqa: E402
-from cenas_gym.policies import EpisodeContext  # noqa: E402
-from cenas_gym.simulator import SimConfig  # noqa: E402
+from cenas_gym.policies.a3c import A3CCenasPolicy, a3c_reward, a3c_state, n_train_of_action  # noqa: E402
+from cenas_gym.carbon.trace import CarbonTrace  # noqa: E402
+from cenas_gym.policies.play import run_policy  # noqa: E402
+from cenas_gym.policies.play import make_policy  # noqa: E402
+from cenas_gym.policies.rules import EpisodeContext  # noqa: E402
+from cenas_gym.sim.simulator import SimConfig  # noqa: E402
 
 FIXED = "2021-07-02T06:00Z"
 

@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("yaml")
 
-from cenas_gym.play import make_policy, play_episode, run_policy  # noqa: E402
+from cenas_gym.policies.play import make_policy, play_episode, run_policy  # noqa: E402
 from cenas_gym.rl.evaluate import evaluate_agent, paired_summary  # noqa: E402
-from cenas_gym.rl.hyperparams import load_hyperparams, parse_python_literal  # noqa: E402
-from cenas_gym.rl.policy import PPOPolicy, stats_path_for  # noqa: E402
+from cenas_gym.policies.hyperparams import load_hyperparams, parse_python_literal  # noqa: E402
+from cenas_gym.policies.ppo import PPOPolicy, stats_path_for  # noqa: E402
 from cenas_gym.rl.train import train_ppo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def test_hyperparams_parse():
     assert isinstance(hp["n_timesteps"], int) and hp["n_timesteps"] > 0
     for key in ("n_envs", "learning_rate", "n_steps", "batch_size", "gamma", "gae_lambda", "ent_coef"):
         assert key in hp
-    assert hp["env_wrapper"] == "cenas_gym.rl.features.EpisodeWindowFeatures"
+    assert hp["env_wrapper"] == "cenas_gym.policies.features.EpisodeWindowFeatures"
 
 
 def test_literal_parser_never_evaluates():
@@ -74,8 +74,8 @@ def test_agent_needs_observation_and_run_policy_plays_it_through_the_env(tiny_ag
         policy.act(np.zeros(18, np.float32), {"step": 0})
     with pytest.raises(ValueError, match="gym.make"):
         policy.features(None, {"step": 0})
-    from cenas_gym.carbon import CarbonTrace
-    from cenas_gym.simulator import SimConfig
+    from cenas_gym.carbon.trace import CarbonTrace
+    from cenas_gym.sim.simulator import SimConfig
 
     sim = run_policy(policy, SimConfig(**FAST), CarbonTrace.load("ES:2023"), 3, "2023-05-01T00:00Z")
     through_env = play_episode(policy, {"trace": "ES:2023", **FAST}, seed=3, start="2023-05-01T00:00Z")
@@ -142,8 +142,8 @@ def test_evaluate_is_paired(tiny_agent):
 
 
 def test_baseline_through_env_matches_fast_path():
-    from cenas_gym.carbon import CarbonTrace
-    from cenas_gym.simulator import SimConfig
+    from cenas_gym.carbon.trace import CarbonTrace
+    from cenas_gym.sim.simulator import SimConfig
 
     env_run = play_episode(make_policy("heuristic"), {"trace": "ES:2023", "start": 500, **FAST}, seed=2)
     fast = run_policy(make_policy("heuristic"), SimConfig(**FAST), CarbonTrace.load("ES:2023"), 2, start=500).summary()

@@ -1,32 +1,37 @@
-"""The package's layers import only downward (no import circle), checked on the source with ``ast``.
+"""The package's folders are its layers; imports only go down (no import circle), checked on
+the source with ``ast``.
 
-Every import counts, including those inside functions (a lazy import is still a dependency).
-A module may import modules of its own layer or of a lower one, never of a higher one.
+Each subpackage's docstring says ``Layer N``: the test reads the layers from there. Every
+module lives in a layer folder, except the package's ``__init__`` (it only registers the env
+ids) and ``_moved`` (the deprecated old paths). Every import counts, including those inside
+functions (a lazy import is still a dependency). A module may import modules of its own layer
+or of a lower one, never of a higher one, and never an old (moved) path.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cenas_gym"
+#: Top-level modules that belong to no layer and import nothing of one.
+FREE = {"__init__", "_moved"}
 
-#: Lowest first. A new module must be given a layer here (the test fails until it is).
-LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("data", ("carbon", "nasbench", "forecast", "stats", "data.build_nb201", "interrupts")),
-    ("sim", ("accounting", "estimators", "screening", "candidates", "freecells", "pareto", "svm", "trained_cells",
-             "lamoo", "optimizers", "simulator", "tasks")),
-    ("env", ("episodes", "observation", "rewards", "env", "render", "geo", "geo_env")),
-    ("policies", ("policies", "a3c", "geo_policies", "rl.hyperparams", "rl.features", "rl.policy", "rl.splits")),
-    ("play", ("play",)),
-    ("train", ("rl.callbacks", "rl.train", "rl.task_train")),
-    ("compare", ("runstore", "compare", "geo_compare", "tune")),
-    ("evaluate", ("rl.evaluate", "rl.task_eval")),
-    ("cli", ("cli_common", "geo_cli", "cli")),
-]
-LAYER_OF = {module: i for i, (_, modules) in enumerate(LAYERS) for module in modules}
-#: Import nothing of the package beyond registering the env ids (checked separately).
-FREE = {"__init__", "rl.__init__", "data.__init__"}
+
+def _layer_of_folder(folder: Path) -> int:
+    doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))) or ""
+    found = re.search(r"^Layer (\d+)", doc, re.MULTILINE)
+    assert found, f"{folder.name}/__init__.py: the docstring must say 'Layer N'"
+    return int(found.group(1))
+
+
+#: folder -> layer number (lowest first), read from the subpackages' docstrings.
+FOLDER_LAYER = {p.name: _layer_of_folder(p) for p in sorted(PACKAGE.iterdir()) if (p / "__init__.py").is_file()}
+
+
+def _layer(module: str) -> int:
+    return FOLDER_LAYER[module.split(".")[0]]
 
 
 def _modules() -> dict[str, Path]:
@@ -64,9 +69,14 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
-def test_every_module_has_a_layer():
-    missing = sorted(m for m in _modules() if m not in LAYER_OF and m not in FREE)
-    assert not missing, f"give these modules a layer in tests/test_architecture.py: {missing}"
+def test_every_module_lives_in_a_layer_folder():
+    loose = sorted(m for m in _modules() if m not in FREE and m.split(".")[0] not in FOLDER_LAYER)
+    assert not loose, f"put these modules in a layer folder: {loose}"
+
+
+def test_layers_are_the_documented_order():
+    order = sorted(FOLDER_LAYER, key=FOLDER_LAYER.get)
+    assert order == ["carbon", "data", "search", "sim", "envs", "policies", "compare", "rl", "cli"], order
 
 
 def test_imports_only_go_down():
@@ -79,9 +89,18 @@ def test_imports_only_go_down():
             target = _resolve(name, modules)
             if target is None or target in FREE:
                 continue
-            if LAYER_OF[target] > LAYER_OF[module]:
-                wrong.append(f"{module} ({LAYERS[LAYER_OF[module]][0]}) imports {target} ({LAYERS[LAYER_OF[target]][0]})")
+            if _layer(target) > _layer(module):
+                wrong.append(f"{module} (layer {_layer(module)}) imports {target} (layer {_layer(target)})")
     assert not wrong, "imports against the layer order:\n" + "\n".join(sorted(wrong))
+
+
+def test_no_module_imports_an_old_path():
+    from cenas_gym._moved import MOVED
+
+    modules = _modules()
+    old = [f"{m} imports cenas_gym.{n}" for m, p in modules.items() if m != "_moved" for n in _imports(p)
+           if any(n == old or n.startswith(old + ".") for old in MOVED)]
+    assert not old, "import the new paths:\n" + "\n".join(sorted(old))
 
 
 def test_the_free_modules_import_no_layer():
@@ -91,7 +110,7 @@ def test_the_free_modules_import_no_layer():
         assert targets <= FREE, f"{module} imports {sorted(targets - FREE)}"
 
 
-def test_no_circle_within_a_layer():
+def test_no_circle():
     modules = _modules()
     graph = {m: {t for n in _imports(p) if (t := _resolve(n, modules)) and t not in FREE and t != m}
              for m, p in modules.items() if m not in FREE}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cenas_gym.candidates import CandidateQueue
+from cenas_gym.search.candidates import CandidateQueue
 
 
 def brute_force_pop(queue: list[int], acc: np.ndarray, cost: np.ndarray) -> int:

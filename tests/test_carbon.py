@@ -1,4 +1,4 @@
-"""Tests for cenas_gym.carbon: shipped traces, CSV validation, window/resample, synthetic."""
+"""Tests for cenas_gym.carbon.trace: shipped traces, CSV validation, window/resample, synthetic."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cenas_gym.carbon import MAX_PLAUSIBLE_G_PER_KWH, CarbonTrace, TraceError, list_traces
+from cenas_gym.carbon.trace import MAX_PLAUSIBLE_G_PER_KWH, CarbonTrace, TraceError, list_traces
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
@@ -146,7 +146,7 @@ def test_implausible_threshold_is_named_constant():
 def test_fill_gaps_interpolates_and_reports(tmp_path, caplog):
     rows = [(HOURS[0], "100"), (HOURS[1], ""), (HOURS[2], "300"), (HOURS[5], "600")]
     p = write(tmp_path, plain(rows))
-    with caplog.at_level(logging.WARNING, logger="cenas_gym.carbon"):
+    with caplog.at_level(logging.WARNING, logger="cenas_gym.carbon.trace"):
         tr = CarbonTrace.from_csv(p, fill_gaps=True)
     np.testing.assert_allclose(tr.values_g_per_kwh, [100, 200, 300, 400, 500, 600])
     assert [t.hour for t in tr.filled] == [1, 3, 4]
@@ -256,7 +256,7 @@ def _write(path, times, values):
 def test_quarter_hours_become_hourly_means(tmp_path, caplog):
     times = pd.date_range("2021-01-01T00:00Z", periods=12, freq="15min").strftime("%Y-%m-%dT%H:%M:%SZ")
     values = [100, 200, 300, 400, 10, 10, 10, 50, 0, 0, 0, 4]
-    with caplog.at_level("INFO", logger="cenas_gym.carbon"):
+    with caplog.at_level("INFO", logger="cenas_gym.carbon.trace"):
         tr = CarbonTrace.from_csv(_write(tmp_path / "q.csv", times, values))
     assert tr.step_s == 3600 and list(tr.values_g_per_kwh) == [250.0, 20.0, 1.0]
     assert list(tr.times) == list(pd.date_range("2021-01-01T00:00Z", periods=3, freq="h"))

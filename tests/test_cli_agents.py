@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from cenas_gym.rl.policy import shipped_agent_path  # noqa: E402
+from cenas_gym.policies.ppo import shipped_agent_path  # noqa: E402
 from cenas_gym.cli import main  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shipped_agent_path() is None, reason="no shipped agent")

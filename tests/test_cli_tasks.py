@@ -100,7 +100,8 @@ def test_compare_target_task_on_the_default_preset_windows(tmp_path: Path, capsy
 def test_compare_presets_keep_their_tasks():
     import argparse
 
-    from cenas_gym.cli import build_parser, grid_from_args
+    from cenas_gym.cli.app import build_parser
+    from cenas_gym.cli.options import grid_from_args
 
     def grid(*argv: str):
         return grid_from_args(build_parser().parse_args(["compare", *argv]))
@@ -115,3 +116,35 @@ def test_compare_presets_keep_their_tasks():
     g = grid("--hours", "6")
     assert g.task.name == "fixed-time" and g.config.budget_hours == 6
     assert isinstance(g, object) and argparse  # noqa: B018
+
+
+def test_every_preset_is_named_once_with_a_description():
+    from cenas_gym.compare.presets import DESCRIPTIONS, PRESETS
+
+    assert set(DESCRIPTIONS) == set(PRESETS) | {"geo"}
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_task_agents_have_one_command_line(command, capsys):
+    assert main([command, "--task", "target", "--help"]) == 0
+    assert "--task" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module,command", [("task_train", "cenas-gym train --task"),
+                                            ("task_eval", "cenas-gym evaluate --task")])
+def test_old_task_entry_points_say_where_they_went(module, command):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", f"cenas_gym.rl.{module}", "--task", "target"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0 and command in done.stderr
+
+
+def test_evaluate_task_judges_policy_names_paired(tmp_path, capsys):
+    out = tmp_path / "judge"
+    assert main(["evaluate", "--task", "target", "--traces", "ES:2023", "--policies", "vanilla,heuristic",
+                 "--seeds", "1", "--windows", "1", "--optimizer", "random", "--out", str(out)]) == 0
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith("command: `cenas-gym evaluate --task target")
+    assert "| vanilla | 1 |" in summary and "| heuristic | 1 |" in summary

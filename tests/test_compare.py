@@ -5,8 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cenas_gym.compare import Grid, PRESETS, compare, mean_ci, parse_seeds, run_grid, summarize
-from cenas_gym.simulator import SimConfig
+from cenas_gym.compare.grid import Grid, parse_seeds
+from cenas_gym.compare.presets import PRESETS
+from cenas_gym.compare.runners import compare, run_grid
+from cenas_gym.compare.stats import mean_ci
+from cenas_gym.compare.summary import summarize
+from cenas_gym.sim.simulator import SimConfig
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CONFIG_COLUMNS = [

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.env import CENASEnv
-from cenas_gym.observation import INTENSITY_SCALE_G_PER_KWH, TRAINED_SCALE
-from cenas_gym.rewards import CENAS_ALPHA, CENAS_GAMMA
-from cenas_gym.forecast import FORECASTERS
-from cenas_gym.play import make_policy, run_policy
-from cenas_gym.simulator import SimConfig
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.envs.cenas import CENASEnv
+from cenas_gym.envs.observation import INTENSITY_SCALE_G_PER_KWH, TRAINED_SCALE
+from cenas_gym.envs.rewards import CENAS_ALPHA, CENAS_GAMMA
+from cenas_gym.carbon.forecast import FORECASTERS
+from cenas_gym.policies.play import make_policy, run_policy
+from cenas_gym.sim.simulator import SimConfig
 
 FIXED = "2021-07-02T06:00Z"
 FAST = {"optimizer": "random", "budget_hours": 8}

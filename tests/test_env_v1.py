@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import cenas_gym  # noqa: F401  (registers the ids)
-from cenas_gym import observation
-from cenas_gym.env import CENASEnv
-from cenas_gym.rewards import DEFAULT_CARBON_PRICE_PER_KG
+from cenas_gym.envs import observation
+from cenas_gym.envs.cenas import CENASEnv
+from cenas_gym.envs.rewards import DEFAULT_CARBON_PRICE_PER_KG
 
 IDS = ("CENAS-v1", "CENAS-Target-v1", "CENAS-Budget-v1")
 FIXED = "2021-07-02T06:00Z"

@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from scipy.stats import t
 
-from cenas_gym.compare import Grid, attainment, kg_to_level, paired_ratio_ci, summarize
-from cenas_gym.simulator import SimConfig
-from cenas_gym.tasks import make_task
+from cenas_gym.compare.grid import Grid
+from cenas_gym.compare.stats import paired_ratio_ci
+from cenas_gym.compare.summary import attainment, kg_to_level, summarize
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.sim.tasks import make_task
 
 
 def test_paired_ratio_is_a_geometric_mean_with_a_t_interval_on_logs():

@@ -1,11 +1,11 @@
-"""Tests for cenas_gym.forecast: exact outputs on a small array."""
+"""Tests for cenas_gym.carbon.forecast: exact outputs on a small array."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cenas_gym.forecast import (
+from cenas_gym.carbon.forecast import (
     FORECASTERS,
     Forecaster,
     NoisyOracleForecaster,
@@ -85,8 +85,8 @@ def test_make_forecaster():
 
 
 # -- forecasts that behave like real ones ------------------------------------------------------
-from cenas_gym.carbon import CarbonTrace  # noqa: E402
-from cenas_gym.forecast import RIDGE_MIN_HISTORY_STEPS, RevisedForecaster, RidgeForecaster  # noqa: E402
+from cenas_gym.carbon.trace import CarbonTrace  # noqa: E402
+from cenas_gym.carbon.forecast import RIDGE_MIN_HISTORY_STEPS, RevisedForecaster, RidgeForecaster  # noqa: E402
 
 
 @pytest.fixture(scope="module")

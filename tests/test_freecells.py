@@ -4,8 +4,8 @@ the same cells from it as from the mask."""
 import numpy as np
 import pytest
 
-from cenas_gym.freecells import FEW_RANKS, FreeCells, as_free_cells, draw
-from cenas_gym.optimizers import RandomSearch
+from cenas_gym.search.freecells import FEW_RANKS, FreeCells, as_free_cells, draw
+from cenas_gym.search.optimizers import RandomSearch
 
 
 @pytest.mark.parametrize("seed", range(5))

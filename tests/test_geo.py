@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import cenas_gym  # noqa: F401  (registers the envs)
-from cenas_gym.carbon import CarbonTrace
+from cenas_gym.carbon.trace import CarbonTrace
 from cenas_gym.cli import main
-from cenas_gym.episodes import new_episode
-from cenas_gym.geo import (
+from cenas_gym.sim.episodes import new_episode
+from cenas_gym.sim.geo import (
     DEFAULT_SITES,
     GeoSimulator,
     Site,
@@ -25,10 +25,10 @@ from cenas_gym.geo import (
     new_geo_episode,
     parse_site,
 )
-from cenas_gym.geo_env import task_reward
-from cenas_gym.geo_policies import GeoGreedy, GeoHeuristic, make_geo_policy, run_geo_policy
-from cenas_gym.simulator import SimConfig
-from cenas_gym.tasks import make_task
+from cenas_gym.envs.rewards import task_reward
+from cenas_gym.policies.geo import GeoGreedy, GeoHeuristic, make_geo_policy, run_geo_policy
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.sim.tasks import make_task
 
 START = "2022-04-04T00:00Z"
 FAST = dict(optimizer="random")
@@ -308,3 +308,20 @@ def test_compare_geo_preset_writes_results_summary_and_plots(capsys, tmp_path):
     assert "Paired against geo-heuristic" in summary and "Best single-site run" in summary
     for png in ("allocation.png", "regret.png", "kg_to_target.png"):
         assert (tmp_path / png).stat().st_size > 1000
+
+
+def test_geo_observation_comes_from_its_feature_table():
+    from cenas_gym.envs import observation
+
+    env = gym.make("CENAS-Geo-v1", sites=["NO:2022:2", "ES:2022:4"], forecast_hours=3, optimizer="random")
+    block = observation.size(observation.GEO_SITE, 3)
+    assert env.observation_space.shape == (2 * block + observation.size(observation.GEO_SEARCH, 3),)
+    assert observation.markdown_table(observation.GEO_SITE).splitlines()[2] in env.unwrapped.__doc__
+
+
+@pytest.mark.parametrize("env_id", ["CENAS-v1", "CENAS-Geo-v1"])
+def test_both_envs_check_their_shared_options_alike(env_id):
+    with pytest.raises(ValueError, match="forecast_epsilon must be >= 0"):
+        gym.make(env_id, forecast_epsilon=-0.1, optimizer="random")
+    with pytest.raises(ValueError, match="miss_penalty_kg must be >= 0 or None"):
+        gym.make(env_id, miss_penalty_kg=-1.0, optimizer="random")

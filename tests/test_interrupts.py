@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cenas_gym.runstore import RUNS_FILE, read_runs
+from cenas_gym.compare.runstore import RUNS_FILE, read_runs
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,9 +26,18 @@ def grid_args(out: Path, seeds: str, hours: str = "24") -> list[str]:
             "--optimizer", "random"]
 
 
-def start_cli(args: list[str], **env: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cenas_gym.cli", *args], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env}, start_new_session=True)
+def start_cli(args: list[str], crash_once_markers: Path | None = None, **env_vars: str) -> subprocess.Popen:
+    """``cenas-gym ARGS`` in a new session; with ``crash_once_markers``, through tests/crash_once.py
+    (each run's worker dies once)."""
+    env = {**os.environ, **env_vars}
+    command = [sys.executable, "-m", "cenas_gym.cli"]
+    if crash_once_markers is not None:
+        tests = str(Path(__file__).resolve().parent)
+        env.update(CRASH_ONCE_MARKERS=str(crash_once_markers),
+                   PYTHONPATH=os.pathsep.join(filter(None, [tests, str(REPO), env.get("PYTHONPATH")])))
+        command = [sys.executable, str(Path(tests) / "crash_once.py")]
+    return subprocess.Popen([*command, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
 
 
 def descendants(pid: int) -> set[int]:
@@ -85,7 +94,9 @@ def stop_and_check(proc: subprocess.Popen, out: Path, signum: int, group: bool, 
     assert "Traceback" not in err, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("cenas-gym: interrupted: ") and "--resume" in last, err
-    deadline = time.monotonic() + 10.0
+    # The grid stops within seconds (above); the processes it stopped may take longer to be gone on
+    # a loaded machine (Ray's own daemons exit after the driver), so their deadline is looser.
+    deadline = time.monotonic() + 30.0
     while any(alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in workers if alive(p)], "processes left behind"
@@ -149,7 +160,7 @@ def test_ray_retries_a_task_whose_worker_died(tmp_path):
 
     out, markers = tmp_path / "cmp", tmp_path / "markers"
     markers.mkdir()
-    proc = start_cli(grid_args(out, "0-1", hours="6") + ["--backend", "ray"], CENAS_GYM_TEST_CRASH_ONCE=str(markers))
+    proc = start_cli(grid_args(out, "0-1", hours="6") + ["--backend", "ray"], crash_once_markers=markers)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert sorted(p.name for p in markers.iterdir()) == ["0", "1", "2", "3"]  # every run's worker died once
@@ -169,7 +180,7 @@ def test_a_killed_pool_worker_loses_no_finished_run(tmp_path):
     for i in range(4):  # runs 0-3 are fine; the first of runs 4-11 to start kills its worker
         (markers / str(i)).touch()
     args = grid_args(out, "0-5", hours="6") + ["--jobs", "2"]
-    proc = start_cli(args, CENAS_GYM_TEST_CRASH_ONCE=str(markers))
+    proc = start_cli(args, crash_once_markers=markers)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "Traceback" not in err, err
     last = err.strip().splitlines()[-1]
@@ -180,4 +191,30 @@ def test_a_killed_pool_worker_loses_no_finished_run(tmp_path):
     assert main(args + ["--resume"]) == 0
     fresh = tmp_path / "fresh"
     assert main(grid_args(fresh, "0-5", hours="6")) == 0
+    assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
+
+
+def geo_args(out: Path, seeds: str) -> list[str]:
+    return ["compare", "--preset", "geo", "--out", str(out), "--sites", "NO:2022:2,ES:2022:4",
+            "--policies", "geo-heuristic,geo-greedy,single:NO", "--windows", "2022-07-02T06:00Z", "--seeds", seeds,
+            "--hours", "30", "--target-regret", "0.01", "--optimizer", "random"]
+
+
+def test_geo_grid_stops_on_signal_and_resumes_to_the_same_bytes(tmp_path):
+    """compare --preset geo runs on the same engine: SIGINT stops it within seconds with no
+    worker left, and --resume completes it to the bytes of an uninterrupted run."""
+    from cenas_gym.cli import main
+
+    out = tmp_path / "geo"
+    proc = start_cli(geo_args(out, "0-59") + ["--jobs", "2"])
+    try:
+        wait_for_runs(proc, out, 2)
+        last = stop_and_check(proc, out, signal.SIGINT, True, want_workers=2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    resume = last.split("resume with: cenas-gym ", 1)[1].split()
+    assert "--resume" in resume and main(resume) == 0
+    fresh = tmp_path / "fresh"
+    assert main(geo_args(fresh, "0-59")) == 0
     assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.lamoo import LaMOO, LamooConfig
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.optimizers import make_optimizer
-from cenas_gym.pareto import Objectives, hypervolume, pareto_mask
-from cenas_gym.simulator import SimConfig, Simulator
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.search.lamoo import LaMOO, LamooConfig
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.search.optimizers import make_optimizer
+from cenas_gym.search.pareto import Objectives, hypervolume, pareto_mask
+from cenas_gym.sim.simulator import SimConfig, Simulator
 
 N_ARCHS = 15625
 

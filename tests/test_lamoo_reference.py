@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from lamoo_reference import ReferenceLaMOO
 
-from cenas_gym import simulator as simulator_module
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.geo import GeoSimulator, make_sites
-from cenas_gym.lamoo import LaMOO, LamooConfig
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.pareto import Objectives
-from cenas_gym.simulator import SimConfig, Simulator
+from cenas_gym.sim import simulator as simulator_module
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.sim.geo import GeoSimulator, make_sites
+from cenas_gym.search.lamoo import LaMOO, LamooConfig
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.search.pareto import Objectives
+from cenas_gym.sim.simulator import SimConfig, Simulator
 
 OPTIONS = [
     {},

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cenas_gym.nasbench import (
+from cenas_gym.search.nasbench import (
     N_ARCHS,
     OPS,
     ArchTable,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cenas_gym.compare import load_trace
-from cenas_gym.play import make_policy, run_policy
-from cenas_gym.policies import TargetOracle
-from cenas_gym.simulator import SimConfig
-from cenas_gym.tasks import make_task
+from cenas_gym.compare.grid import load_trace
+from cenas_gym.policies.play import make_policy, run_policy
+from cenas_gym.policies.rules import TargetOracle
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.sim.tasks import make_task
 
 START = "2022-04-04T00:00Z"
 CONFIG = make_task("target", hours=24.0, target_regret=0.01).apply(
@@ -39,8 +39,8 @@ def test_needs_the_target_task_and_a_preparation():
     with pytest.raises(ValueError, match="target task"):
         run_policy(make_policy("oracle:target"), SimConfig(n_gpus=4, budget_hours=4.0, optimizer="random"),
                    load_trace("ES:2022"), 0, START)
-    from cenas_gym.env import CENASEnv
-    from cenas_gym.play import play_in_env
+    from cenas_gym.envs.cenas import CENASEnv
+    from cenas_gym.policies.play import play_in_env
 
     env = CENASEnv(trace="ES:2022", start=START, n_gpus=4, budget_hours=4.0, optimizer="random")
     with pytest.raises(RuntimeError, match="prepared"):

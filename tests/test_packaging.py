@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import cenas_gym
-from cenas_gym import carbon
+from cenas_gym.carbon import trace as carbon
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = REPO / "pyproject.toml"
@@ -31,7 +31,7 @@ _IGNORE = shutil.ignore_patterns(
 
 
 def _trace_file(name: str) -> str:
-    """Shipped file name of a trace, the way cenas_gym.carbon locates it."""
+    """Shipped file name of a trace, the way cenas_gym.carbon.trace locates it."""
     # carbon._file_name: "US-CAL-CISO:2021:lca" -> "US-CAL-CISO_2021_lca.csv.gz"
     fn = getattr(carbon, "_file_name", None)
     return fn(name) if fn is not None else name.replace(":", "_") + ".csv.gz"

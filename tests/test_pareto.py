@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cenas_gym.pareto import (
+from cenas_gym.search.pareto import (
     HypervolumeTracker,
     dominance_counts,
     hypervolume,

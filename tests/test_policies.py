@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 import cenas_gym  # noqa: F401  (registers CENAS-v0)
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.play import run_policy
-from cenas_gym.episodes import TRAILING_HOURS, EpisodeContext
-from cenas_gym.play import make_policy, policy_names
-from cenas_gym.simulator import SimConfig
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.policies.play import run_policy
+from cenas_gym.sim.episodes import TRAILING_HOURS, EpisodeContext
+from cenas_gym.policies.play import make_policy, policy_names
+from cenas_gym.sim.simulator import SimConfig
 
 FIXED = "2021-07-02T06:00Z"
 

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from cenas_gym import compare as compare_module
-from cenas_gym.compare import Grid, compare
-from cenas_gym.lamoo import LamooConfig
-from cenas_gym.runstore import FolderInUse, RUNS_FILE, read_runs, spec_hash
-from cenas_gym.simulator import SimConfig
+from cenas_gym.compare import grid as grid_module
+from cenas_gym.compare import runners
+from cenas_gym.compare.grid import Grid
+from cenas_gym.compare.runners import compare
+from cenas_gym.search.lamoo import LamooConfig
+from cenas_gym.compare.runstore import FolderInUse, RUNS_FILE, read_runs, spec_hash
+from cenas_gym.sim.simulator import SimConfig
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,8 +43,8 @@ def test_spec_hash_sees_every_field_and_nested_config():
 
 
 def test_spec_hash_is_the_same_in_another_python_process():
-    code = ("from cenas_gym.compare import Grid; from cenas_gym.simulator import SimConfig; "
-            "from cenas_gym.runstore import spec_hash; "
+    code = ("from cenas_gym.compare.grid import Grid; from cenas_gym.sim.simulator import SimConfig; "
+            "from cenas_gym.compare.runstore import spec_hash; "
             "g = Grid(policies=('heuristic', 'vanilla'), traces=('ES:2022',), windows=('2022-03-01T00:00Z',), "
             "seeds=(0, 1, 2), config=SimConfig(n_gpus=2, budget_hours=4.0, optimizer='random')); "
             "print(' '.join(spec_hash(s) for s in g.runs()))")
@@ -60,7 +62,7 @@ def fresh(tmp_path_factory):
 
 def _interrupt_after(monkeypatch, n: int) -> None:
     """The (n+1)-th run raises KeyboardInterrupt, as SIGINT would."""
-    real = compare_module.run_one
+    real = runners.run_one
     calls = []
 
     def run_one(spec):
@@ -69,7 +71,7 @@ def _interrupt_after(monkeypatch, n: int) -> None:
         calls.append(spec)
         return real(spec)
 
-    monkeypatch.setattr(compare_module, "run_one", run_one)
+    monkeypatch.setattr(runners, "run_one", run_one)
 
 
 def test_interrupted_then_resumed_gives_the_same_bytes(fresh, tmp_path, monkeypatch):
@@ -86,8 +88,8 @@ def test_interrupted_then_resumed_gives_the_same_bytes(fresh, tmp_path, monkeypa
     monkeypatch.undo()
 
     ran = []
-    real = compare_module.run_one
-    monkeypatch.setattr(compare_module, "run_one", lambda spec: ran.append(spec.index) or real(spec))
+    real = runners.run_one
+    monkeypatch.setattr(runners, "run_one", lambda spec: ran.append(spec.index) or real(spec))
     compare(GRID, out, progress=False, plots=False, resume=True)
     assert ran == [4, 5]  # only the two missing runs
     assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
@@ -115,12 +117,12 @@ def test_a_line_cut_short_by_a_crash_is_dropped_and_redone(fresh, tmp_path, monk
 def test_rows_in_spec_order_whatever_the_completion_order(fresh, tmp_path):
     out = tmp_path / "cmp"
     store_order = list(reversed(range(len(GRID.runs()))))
-    from cenas_gym.runstore import RunStore
+    from cenas_gym.compare.runstore import RunStore
 
     specs = GRID.runs()
     store = RunStore.open(out, GRID, specs)
     for i in store_order:
-        store.add(i, compare_module.run_one(specs[i]))
+        store.add(i, runners.run_one(specs[i]))
     compare(GRID, out, progress=False, plots=False, resume=True)
     assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
 
@@ -177,8 +179,8 @@ def test_a_changed_trace_file_is_another_grid(tmp_path):
     grid = replace(GRID, traces=(str(path),), windows=("2021-03-01T02:00Z",), seeds=(0,))
     out = tmp_path / "cmp"
     compare(grid, out, progress=False, plots=False)
-    compare_module.load_trace.cache_clear()
+    grid_module.load_trace.cache_clear()
     pd.DataFrame({"timestamp": times, "value": [200.0] * 12}).to_csv(path, index=False)
     with pytest.raises(FolderInUse, match=r"different grid \(files\.\S+flat\.csv: \"\w+\" in the folder, \"\w+\" now"):
         compare(grid, out, progress=False, plots=False, resume=True)
-    compare_module.load_trace.cache_clear()
+    grid_module.load_trace.cache_clear()

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cenas_gym.accounting import ACCOUNTING_PRESETS
-from cenas_gym.carbon import CarbonTrace
+from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
+from cenas_gym.carbon.trace import CarbonTrace
 
 
 def trace_of(values, start="2021-01-01T00:00Z") -> CarbonTrace:
@@ -33,16 +33,16 @@ def test_shared_charges_busy_gpus_at_board_power_and_released_gpus_nothing():
 
 
 # ---------------------------------------------------------------------- estimators and their cost
-from cenas_gym.estimators import ESTIMATOR_SPECS, estimate_values, screening_seconds  # noqa: E402
-from cenas_gym.nasbench import ArchTable  # noqa: E402
-from cenas_gym.screening import (  # noqa: E402
+from cenas_gym.search.estimators import ESTIMATOR_SPECS, estimate_values, screening_seconds  # noqa: E402
+from cenas_gym.search.nasbench import ArchTable  # noqa: E402
+from cenas_gym.sim.screening import (  # noqa: E402
     DISCARD_Z,
     ErrorModel,
     ScreenedPool,
     expected_hv_improvement,
     fit_error_model,
 )
-from cenas_gym.simulator import SimConfig, Simulator  # noqa: E402
+from cenas_gym.sim.simulator import SimConfig, Simulator  # noqa: E402
 
 STEP_S = 3600.0
 
@@ -137,7 +137,7 @@ def test_select_with_the_oracle_reaches_the_target_where_the_queue_does_not():
 
 
 def test_ehvi_with_no_error_is_the_exact_hypervolume_gain():
-    from cenas_gym.pareto import hypervolume
+    from cenas_gym.search.pareto import hypervolume
 
     front_acc, front_cost, ref = np.array([90.0, 80.0, 60.0]), np.array([10.0, 5.0, 2.0]), (0.0, 20.0)
     for acc, cost in [(85.0, 4.0), (95.0, 15.0), (70.0, 1.0), (50.0, 3.0), (99.0, 25.0)]:
@@ -262,8 +262,8 @@ def test_headroom_episode_charges_each_accounting():
 
 
 def test_multi_fidelity_lamoo_learns_estimates_and_replaces_them_with_the_truth(table):
-    from cenas_gym.lamoo import MultiFidelityLaMOO
-    from cenas_gym.pareto import Objectives
+    from cenas_gym.search.lamoo import MultiFidelityLaMOO
+    from cenas_gym.search.pareto import Objectives
 
     acc, cost = Objectives().values(table)
     lamoo = MultiFidelityLaMOO(table, max_hv=1.0, ref_point=(0.0, 100.0))

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cenas_gym.accounting import ACCOUNTING_PRESETS
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.simulator import SimConfig, Simulator
+from cenas_gym.sim.accounting import ACCOUNTING_PRESETS
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.sim.simulator import SimConfig, Simulator
 
 STEP_S = 3600.0
 DEFAULT = ACCOUNTING_PRESETS["default"]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.svm import SVC
 
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.svm import fit_svm, one_hot, ordinal
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.search.svm import fit_svm, one_hot, ordinal
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ class _ChangedLibsvm:
 @pytest.mark.parametrize("encoding", ["onehot", "ordinal"])
 @pytest.mark.parametrize("kernel", ["poly", "rbf"])
 def test_public_svc_fallback_gives_the_same_fit(ops, kernel, encoding, monkeypatch):
-    import cenas_gym.svm as svm
+    import cenas_gym.search.svm as svm
 
     assert svm._libsvm is not None  # the fast path is what LaMOO normally runs
     rng = np.random.default_rng(3)
@@ -116,7 +116,7 @@ def test_public_svc_fallback_gives_the_same_fit(ops, kernel, encoding, monkeypat
 def test_margin_vectors_of_both_labels_mean_both_sides_predicted(ops, encoding):
     """fit_on_kernel_index(need_sides=False) skips the sides only when they hold both labels,
     and otherwise returns what the full computation returns."""
-    from cenas_gym.svm import fit_on_kernel_index, gamma_of, kernel_index
+    from cenas_gym.search.svm import fit_on_kernel_index, gamma_of, kernel_index
 
     skipped = 0
     for seed in range(40):

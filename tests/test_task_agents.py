@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from cenas_gym.carbon import CarbonTrace  # noqa: E402
-from cenas_gym.play import make_policy, play_in_env, run_policy  # noqa: E402
-from cenas_gym.rl.policy import PPOPolicy  # noqa: E402
-from cenas_gym.simulator import SimConfig  # noqa: E402
-from cenas_gym.tasks import make_task  # noqa: E402
+from cenas_gym.carbon.trace import CarbonTrace  # noqa: E402
+from cenas_gym.policies.play import make_policy, play_in_env, run_policy  # noqa: E402
+from cenas_gym.policies.ppo import PPOPolicy  # noqa: E402
+from cenas_gym.sim.simulator import SimConfig  # noqa: E402
+from cenas_gym.sim.tasks import make_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HOURS = 12  # short episodes: the test plays the first 12 h of a run

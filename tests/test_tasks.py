@@ -2,8 +2,8 @@
 
 import pytest
 
-from cenas_gym.simulator import SimConfig
-from cenas_gym.tasks import DEFAULT_CAP_HOURS, DEFAULT_TARGET_REGRET, Task, make_task, task_of
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.sim.tasks import DEFAULT_CAP_HOURS, DEFAULT_TARGET_REGRET, Task, make_task, task_of
 
 
 def test_defaults():

@@ -17,9 +17,9 @@ import pytest
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("yaml")
 
-from cenas_gym.rl.policy import PPOPolicy, load_obs_stats  # noqa: E402
+from cenas_gym.policies.ppo import PPOPolicy, load_obs_stats  # noqa: E402
 from cenas_gym.rl.train import train_ppo  # noqa: E402
-from cenas_gym.interrupts import Interrupted  # noqa: E402
+from cenas_gym.compare.interrupts import Interrupted  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_CONF = """CENAS-v0:
@@ -27,7 +27,7 @@ TINY_CONF = """CENAS-v0:
   n_timesteps: 1000000
   policy: 'MlpPolicy'
   normalize: "dict(norm_obs=True, norm_reward=False)"
-  env_wrapper: cenas_gym.rl.features.EpisodeWindowFeatures
+  env_wrapper: cenas_gym.policies.features.EpisodeWindowFeatures
   env_kwargs:
     optimizer: 'random'
     budget_hours: 8
@@ -97,7 +97,7 @@ def test_signal_saves_a_checkpoint_and_resume_continues(tmp_path, signum, n_envs
 
 def test_stop_flag_in_process_saves_then_raises(tmp_path, monkeypatch):
     """The fast variant: the flag a signal would set is set at the 41st env step."""
-    from cenas_gym import interrupts
+    from cenas_gym.compare import interrupts
 
     reads = []
 

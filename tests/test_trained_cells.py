@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from cenas_gym.nasbench import ArchTable
-from cenas_gym.pareto import Objectives, count_dominators, hypervolume
-from cenas_gym.svm import kernel_index
-from cenas_gym.trained_cells import TrainedCells
+from cenas_gym.search.nasbench import ArchTable
+from cenas_gym.search.pareto import Objectives, count_dominators, hypervolume
+from cenas_gym.search.svm import kernel_index
+from cenas_gym.search.trained_cells import TrainedCells
 
 
 @pytest.mark.parametrize("kernel,encoding", [("poly", "onehot"), ("poly", "ordinal"), ("rbf", "ordinal")])
@@ -32,8 +32,8 @@ def test_node_queries_equal_the_plain_computation(kernel, encoding):
 
 def test_lamoo_gamma_equals_svc_scale_gamma_bit_for_bit():
     """LaMOO's gamma "scale" on one-hot rows (summed square deviations) is x.var()'s."""
-    from cenas_gym.lamoo import LaMOO, feature_table
-    from cenas_gym.svm import gamma_of
+    from cenas_gym.search.lamoo import LaMOO, feature_table
+    from cenas_gym.search.svm import gamma_of
 
     table = ArchTable.load()
     objectives = Objectives()

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cenas_gym.tasks import make_task
-from cenas_gym.tune import score, winners
+from cenas_gym.sim.tasks import make_task
+from cenas_gym.compare.tune import score, winners
 
 
 def test_target_score_counts_a_miss_at_what_it_emitted():

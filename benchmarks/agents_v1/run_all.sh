@@ -2,6 +2,9 @@
 # Issue 15's task agents end to end, exactly as run for the committed results (2 processes at most;
 # wall limits sized for 2 shared cores). Training goes to runs/ (not committed; its episode logs are
 # copied to benchmarks/results/agents_v1/training/), judgements to benchmarks/results/agents_v1/.
+# These are the 0.2.0 commands. Since 0.3 `python -m cenas_gym.rl.task_train` is `cenas-gym train --task`
+# (--max-wall-s S is --max-minutes S/60) and `python -m cenas_gym.rl.task_eval` is `cenas-gym evaluate --task`
+# (its --tune is gone: `cenas-gym tune` picks fixed:K and threshold:P).
 set -euo pipefail
 R=benchmarks/results/agents_v1
 A=runs/target_lamoo; B=runs/budget_random

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cenas_gym.nasbench import EDGES, N_ARCHS, N_EDGES, OPS, arch_str_from_ops, ops_from_arch_str
+from cenas_gym.search.nasbench import EDGES, N_ARCHS, N_EDGES, OPS, arch_str_from_ops, ops_from_arch_str
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data"

@@ -1,12 +1,9 @@
-"""Learned GPU-allocation agents: PPO (Stable-Baselines3) on ``CENAS-v0``.
+"""Training and evaluating PPO agents (Stable-Baselines3); the players themselves live in
+:mod:`cenas_gym.policies` (:mod:`~cenas_gym.policies.ppo`, :mod:`~cenas_gym.policies.features`,
+:mod:`~cenas_gym.policies.hyperparams`).
 
 One job per module:
 
-* :mod:`~cenas_gym.rl.hyperparams`: read rl-zoo3 hyperparameter files (``agents/ppo.yml``).
-* :mod:`~cenas_gym.rl.features`: the episode-window features an agent reads on top of the
-  env's observation, and the observation wrapper that appends them.
-* :mod:`~cenas_gym.rl.policy`: :class:`~cenas_gym.rl.policy.PPOPolicy` (a saved agent as a
-  policy) and its observation statistics as plain numbers.
 * :mod:`~cenas_gym.rl.splits`: held-out windows (the traces: :data:`TRAIN_TRACES`,
   :data:`HELD_OUT_TRACES` below).
 * :mod:`~cenas_gym.rl.callbacks`, :mod:`~cenas_gym.rl.train`: :func:`train_ppo`.
@@ -16,12 +13,11 @@ One job per module:
 * :mod:`~cenas_gym.rl.task_eval`: paired judgement of policy names on those tasks, and the
   tuning of ``fixed:K`` / ``threshold:P`` on the training traces.
 
-Stable-Baselines3, PyTorch and PyYAML are needed to train or load an agent
-(``pip install cenas-gym[rl]``); importing this package imports none of them.
+Layer 7: may import :mod:`cenas_gym.compare` and below. Stable-Baselines3, PyTorch and PyYAML
+are needed to train or load an agent (``pip install cenas-gym[rl]``); importing this package
+imports none of them.
 """
 
-#: Traces the shipped agent was trained on (one drawn per episode; agents/MODEL_CARD.md).
-TRAIN_TRACES: tuple[str, ...] = ("US-CAL-CISO:2021", "ES:2021", "NO:2021", "EIA-AZPS:2022", "EIA-SOCO:2022")
-#: Traces it never saw: held out by year (US-CAL-CISO:2023, ES:2023), by data source
-#: (EIA-CISO:2022) and by zone (EIA-BPAT:2022).
-HELD_OUT_TRACES: tuple[str, ...] = ("US-CAL-CISO:2023", "ES:2023", "EIA-CISO:2022", "EIA-BPAT:2022")
+from cenas_gym.carbon.catalogue import HELD_OUT_TRACES, TRAIN_TRACES  # the splits live in the trace catalogue
+
+__all__ = ["HELD_OUT_TRACES", "TRAIN_TRACES"]

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 
-from cenas_gym.play import make_policy, play_episode
-from cenas_gym.rl.policy import PPOPolicy, current_stats, save_obs_stats
+from cenas_gym.policies.play import make_policy, play_episode
+from cenas_gym.policies.ppo import PPOPolicy, current_stats, save_obs_stats
 
 #: Episode metrics logged to TensorBoard and compared in the held-out checks.
 METRICS = ("final_hv_normalized", "carbon_kg", "hv_per_kg")
@@ -105,7 +105,7 @@ class TqdmProgress(BaseCallback):
 
 
 class StopOnSignal(BaseCallback):
-    """End training at the next env step once a :class:`~cenas_gym.interrupts.StopFlag` is set."""
+    """End training at the next env step once a :class:`~cenas_gym.compare.interrupts.StopFlag` is set."""
 
     def __init__(self, flag: Any) -> None:
         super().__init__()

@@ -1,5 +1,5 @@
 """Evaluate a trained agent against the heuristic and the baselines, paired, through
-:mod:`cenas_gym.compare`'s engine (the same runs, rows and process pool as ``compare``)."""
+:mod:`cenas_gym.compare.grid`'s engine (the same runs, rows and process pool as ``compare``)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from cenas_gym.compare import BASELINE, RunSpec, load_trace, paired, run_grid
-from cenas_gym.episodes import at_step, split_sim_options
-from cenas_gym.play import default_policies
-from cenas_gym.rl.policy import PPOPolicy, stats_path_for
+from cenas_gym.compare.grid import RunSpec, load_trace
+from cenas_gym.compare.runners import run_grid
+from cenas_gym.compare.summary import BASELINE, paired
+from cenas_gym.sim.episodes import at_step, split_sim_options
+from cenas_gym.policies.play import default_policies
+from cenas_gym.policies.ppo import PPOPolicy, stats_path_for
 from cenas_gym.rl.splits import held_out_cases
-from cenas_gym.simulator import SimConfig
-from cenas_gym.stats import mean_ci
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.compare.stats import mean_ci
 
 #: Metrics of :func:`paired_summary`.
 METRICS = ("final_hv_normalized", "carbon_kg", "hv_per_kg", "final_log10_regret")
@@ -49,15 +51,15 @@ def evaluate_agent(
         windows: start times / indices used on every trace; default: ``n_windows`` random
             windows per trace and seed (reproducible, ``window_seed``).
         seeds: episode seeds; every policy plays every (trace, window, seed) case.
-        env_kwargs: :class:`~cenas_gym.simulator.SimConfig` options (the agent plays
+        env_kwargs: :class:`~cenas_gym.sim.simulator.SimConfig` options (the agent plays
             ``CENAS-v0`` with its default observation).
-        baselines: policy names (default :func:`cenas_gym.play.default_policies` without
+        baselines: policy names (default :func:`cenas_gym.policies.play.default_policies` without
             ``ppo``); ``heuristic`` is the reference of :func:`paired_summary` and is always
             included.
-        n_jobs: worker processes (:func:`cenas_gym.compare.run_grid`'s process pool).
+        n_jobs: worker processes (:func:`cenas_gym.compare.runners.run_grid`'s process pool).
 
     Returns:
-        :func:`cenas_gym.compare.run_grid`'s rows (one per policy, trace, window, seed);
+        :func:`cenas_gym.compare.runners.run_grid`'s rows (one per policy, trace, window, seed);
         the agent's rows are named ``agent``. ``df.attrs["paired_summary"]`` holds
         :func:`paired_summary` of it (as records).
     """
@@ -95,7 +97,7 @@ def evaluate_agent(
 
 def paired_summary(results: pd.DataFrame, reference: str = BASELINE, level: float = 0.95) -> pd.DataFrame:
     """Per policy: the mean of each metric, and the paired difference to ``reference`` on the
-    same (trace, window, seed, budget): mean, ``level`` t-interval (:func:`cenas_gym.stats.mean_ci`)
+    same (trace, window, seed, budget): mean, ``level`` t-interval (:func:`cenas_gym.compare.stats.mean_ci`)
     and relative difference (% of the reference's mean)."""
     out = []
     for name, group in results.groupby("policy", sort=False):

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from cenas_gym.carbon import CarbonTrace
-from cenas_gym.episodes import at_step, resolve_start, split_sim_options
-from cenas_gym.simulator import SimConfig
+from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.sim.episodes import at_step, resolve_start, split_sim_options
+from cenas_gym.sim.simulator import SimConfig
 
 
 def held_out_cases(

@@ -6,21 +6,19 @@
   paired difference in kg with its interval.
 * ``budget`` task: final log10 regret; the paired difference to the reference and its interval.
 
-``--tune`` instead picks the best ``fixed:K`` (K = 1..n_gpus) and ``threshold:P``
-(P in 25, 50, 75) on the given (training) traces: target task by attainment rate, then mean
-kg; budget task by mean final log10 regret.
+:func:`tune` picks the best ``fixed:K`` and ``threshold:P`` of a results table: target task by
+attainment rate, then mean kg; budget task by mean final log10 regret (``cenas-gym tune``
+does it for the command line).
 
 Labels: a policy may be written ``LABEL=NAME`` (``s0=ppo:runs/t/seed0/ppo_target.zip``);
 labels ``BASE#N`` are grouped across training seeds (mean and 95 % interval across seeds).
 
-    python -m cenas_gym.rl.task_eval --task target --traces held-out --seeds 0,1 --windows 2 \\
+    cenas-gym evaluate --task target --traces held-out --seeds 0,1 --windows 2 \\
         --policies heuristic,heuristic:causal,vanilla,fixed:8,threshold:25,ppo-target --out results/t
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,20 +27,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cenas_gym.compare import RunSpec, run_grid
-from cenas_gym.rl import HELD_OUT_TRACES, TRAIN_TRACES
+from cenas_gym.compare.grid import RunSpec
+from cenas_gym.compare.runners import run_grid
+from cenas_gym import ENV_IDS, TASK_ENV_IDS
 from cenas_gym.rl.evaluate import _iso_start
 from cenas_gym.rl.splits import held_out_cases
-from cenas_gym.simulator import SimConfig
-from cenas_gym.stats import mean_ci
-from cenas_gym.tasks import make_task
-
-BUDGET_KG = 25.0  # CENAS-Budget-v1's carbon budget
-
+from cenas_gym.sim.simulator import SimConfig
+from cenas_gym.compare.stats import mean_ci
+from cenas_gym.sim.tasks import make_task
 
 def task_config(task: str, optimizer: str = "lamoo") -> SimConfig:
-    """The run settings of ``CENAS-Target-v1`` / ``CENAS-Budget-v1`` with ``optimizer``."""
-    spec = make_task(task, carbon_budget_kg=BUDGET_KG if task == "budget" else None)
+    """The run settings of the task's env id (``CENAS-Target-v1`` / ``CENAS-Budget-v1``) with ``optimizer``."""
+    fixed = ENV_IDS[TASK_ENV_IDS[task]][1]
+    spec = make_task(task, carbon_budget_kg=fixed.get("carbon_budget_kg"))
     return spec.apply(SimConfig(optimizer=optimizer))
 
 
@@ -166,42 +163,24 @@ def tune(rows: pd.DataFrame, task: str) -> dict[str, str]:
     return {"fixed": best_reference(stats, task, fixed), "threshold": best_reference(stats, task, thr)}
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--task", required=True, choices=("target", "budget"))
-    p.add_argument("--traces", default="held-out", help="'held-out', 'train' or comma-separated trace names")
-    p.add_argument("--policies", default=None, help="comma-separated policy names (LABEL=NAME allowed)")
-    p.add_argument("--reference", default=None, help="reference label (default: best non-learned of the list; oracles, "
-                   "which know the window, are never the reference)")
-    p.add_argument("--seeds", default="0,1")
-    p.add_argument("--windows", type=int, default=2, help="random windows per trace and seed")
-    p.add_argument("--optimizer", default="lamoo")
-    p.add_argument("--jobs", type=int, default=1)
-    p.add_argument("--tune", action="store_true", help="pick the best fixed:K and threshold:P (writes tuned.json)")
-    p.add_argument("--out", required=True)
-    a = p.parse_args(argv)
-    traces = {"held-out": list(HELD_OUT_TRACES), "train": list(TRAIN_TRACES)}.get(a.traces) or a.traces.split(",")
-    seeds = [int(s) for s in a.seeds.split(",")]
-    if a.tune:
-        policies = [f"fixed:{k}" for k in range(1, task_config(a.task).n_gpus + 1)] + ["threshold:25", "threshold:50", "threshold:75"]
-        policies += ["heuristic", "heuristic:causal", "vanilla"]
-    else:
-        policies = a.policies.split(",")
-    out = Path(a.out)
+def judge(task: str, traces: Sequence[str], policies: Sequence[str], seeds: Sequence[int], n_windows: int,
+          out: str | Path, optimizer: str = "lamoo", jobs: int = 1, reference: str | None = None,
+          command: str = "") -> str:
+    """Run :func:`run_cases` and write ``out/results.csv`` and ``out/summary.md`` (headed by
+    ``command``); returns the summary. ``reference``: default the best non-learned policy of
+    the list (oracles, which know the window, never are). ``cenas-gym evaluate --task`` calls this."""
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = run_cases(a.task, traces, policies, seeds, a.windows, a.optimizer, a.jobs)
+    rows = run_cases(task, traces, policies, seeds, n_windows, optimizer, jobs)
     rows.to_csv(out / "results.csv", index=False)
-    learned = [lbl for lbl, name in map(_split, policies) if name.startswith("ppo")]
-    reference = a.reference or best_reference(policy_stats(rows, a.task), a.task, [lbl for lbl, name in map(_split, policies) if lbl not in learned and not name.startswith("oracle")])
-    text = summary_markdown(rows, a.task, reference)
-    command = "python -m cenas_gym.rl.task_eval " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
+    labels = [_split(p) for p in policies]
+    plain = [label for label, name in labels if not name.startswith(("ppo", "oracle"))]
+    reference = reference or best_reference(policy_stats(rows, task), task, plain)
+    text = summary_markdown(rows, task, reference)
     (out / "summary.md").write_text(f"command: `{command}`\n\n{text}")
-    if a.tune:
-        tuned = tune(rows, a.task)
-        (out / "tuned.json").write_text(json.dumps({"task": a.task, "traces": traces, "seeds": seeds, **tuned}, indent=2))
-        print(tuned)
-    print(text)
+    return text
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit("python -m cenas_gym.rl.task_eval moved: use `cenas-gym evaluate --task target|budget --policies "
+                     "A,B --out DIR` (and `cenas-gym tune` for --tune)")

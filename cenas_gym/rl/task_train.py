@@ -3,10 +3,10 @@
 The agent reads only the env's v1 observation: the intensity now, its place in the trailing
 7 days, the forecaster's next ``k`` hours (``noisy`` by default: Gaussian error around the
 true future, sd = 0.1 x mean intensity), the hour of day and the search state. No feature of
-the episode window (unlike the v0 agent's :mod:`cenas_gym.rl.features`).
+the episode window (unlike the v0 agent's :mod:`cenas_gym.policies.features`).
 
 Writes ``<out>/<name>.zip`` (SB3 PPO), ``<name>.obs_norm.npz`` (observation statistics as
-plain numbers, what :class:`~cenas_gym.rl.policy.PPOPolicy` loads), ``<name>.vecnormalize.pkl``
+plain numbers, what :class:`~cenas_gym.policies.ppo.PPOPolicy` loads), ``<name>.vecnormalize.pkl``
 (SB3's ``VecNormalize``, for rl-zoo3's tooling), ``<name>.train.json`` (settings, wall time)
 and ``<name>.episodes.csv`` (one row per training episode: the learning curve).
 
@@ -15,7 +15,6 @@ and ``<name>.episodes.csv`` (one row per training episode: the learning curve).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import time
@@ -23,16 +22,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cenas_gym.rl import TRAIN_TRACES
+from cenas_gym import TASK_ENV_IDS
+from cenas_gym.carbon.catalogue import TRAIN_TRACES
 
-#: The env id of each task agent.
-TASK_ENV_IDS = {"target": "CENAS-Target-v1", "budget": "CENAS-Budget-v1"}
 
-#: PPO settings of the task agents (small net, VecNormalize of observations and rewards).
-PPO_ARGS: dict[str, Any] = {
-    "learning_rate": 3e-4, "n_steps": 512, "batch_size": 128, "n_epochs": 5, "gamma": 0.99, "gae_lambda": 0.95,
-    "ent_coef": 0.01, "clip_range": 0.2, "policy_kwargs": {"net_arch": [64, 64]},
-}
+#: The PPO arguments the task agents take from their section of agents/ppo.yml (the one source).
+PPO_KEYS = ("learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "ent_coef", "clip_range",
+            "policy_kwargs")
+
+
+def ppo_args(task: str) -> dict[str, Any]:
+    """PPO settings of the ``task`` agent: the ``TASK_ENV_IDS[task]`` section of agents/ppo.yml."""
+    from cenas_gym.policies.hyperparams import load_hyperparams
+
+    hyperparams = load_hyperparams(env_id=TASK_ENV_IDS[task])
+    return {key: hyperparams[key] for key in PPO_KEYS if key in hyperparams}
 
 
 class _EpisodeLog:
@@ -89,7 +93,7 @@ def train_task_agent(
     from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
     import cenas_gym  # noqa: F401  (registers the ids)
-    from cenas_gym.rl.policy import save_obs_stats
+    from cenas_gym.policies.ppo import save_obs_stats
 
     import torch
 
@@ -105,8 +109,9 @@ def train_task_agent(
         env_kwargs["target_regret"] = float(target_regret)
     venv = DummyVecEnv([lambda: Monitor(gym.make(env_id, **env_kwargs))])
     venv.seed(seed)
-    venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=PPO_ARGS["gamma"])
-    model = PPO("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **PPO_ARGS)
+    ppo = ppo_args(task)
+    venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=ppo["gamma"])
+    model = PPO("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **ppo)
     if warm_start:
         with torch.no_grad():
             model.policy.action_net.bias[-1] += float(warm_start)
@@ -118,7 +123,7 @@ def train_task_agent(
     venv.save(str(out / f"{name}.vecnormalize.pkl"))
     meta = {"env_id": env_id, "task": task, "env_kwargs": {k: v for k, v in env_kwargs.items() if k != "trace"},
             "traces": list(traces), "seed": seed, "timesteps_asked": timesteps, "num_timesteps": int(model.num_timesteps),
-            "wall_s": round(wall, 1), "ppo": PPO_ARGS, "normalize": {"norm_obs": True, "norm_reward": True},
+            "wall_s": round(wall, 1), "ppo": ppo, "normalize": {"norm_obs": True, "norm_reward": True},
             "n_stack": 1, "warm_start_logit": warm_start, "inputs": "CENAS-v1 observation only (causal: trailing 7 days, forecast, search state)"}
     (out / f"{name}.train.json").write_text(json.dumps(meta, indent=2))
     venv.close()
@@ -126,22 +131,12 @@ def train_task_agent(
     return out / f"{name}.zip"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--task", required=True, choices=sorted(TASK_ENV_IDS))
-    p.add_argument("--out", required=True)
-    p.add_argument("--seeds", default="0", help="comma-separated training seeds (one agent each, in out/seed<N>)")
-    p.add_argument("--timesteps", type=int, default=80_000)
-    p.add_argument("--optimizer", default="lamoo", choices=("lamoo", "random"))
-    p.add_argument("--forecaster", default="noisy")
-    p.add_argument("--max-wall-s", type=float, default=None)
-    p.add_argument("--warm-start", type=float, default=0.0, help="initial logit bonus of 'all GPUs train'")
-    p.add_argument("--target-regret", type=float, default=None, help="training target of the target task (default 0.002)")
-    a = p.parse_args(argv)
-    for seed in (int(s) for s in a.seeds.split(",")):
-        train_task_agent(a.task, Path(a.out) / f"seed{seed}", seed, a.timesteps, optimizer=a.optimizer,
-                         forecaster=a.forecaster, max_wall_s=a.max_wall_s, target_regret=a.target_regret, warm_start=a.warm_start)
+def train_task_agents(task: str, out_dir: str | Path, seeds: Sequence[int], **options: Any) -> list[Path]:
+    """One agent per seed in ``out_dir/seed<N>`` (:func:`train_task_agent` with ``options``);
+    ``cenas-gym train --task`` calls this."""
+    return [train_task_agent(task, Path(out_dir) / f"seed{seed}", seed, **options) for seed in seeds]
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit("python -m cenas_gym.rl.task_train moved: use `cenas-gym train --task target|budget --out DIR` "
+                     "(`cenas-gym train --help` lists the options)")

@@ -6,7 +6,7 @@
 3. :func:`make_callbacks`: episode metrics, checkpoints, held-out checks, wall-clock limit;
 4. ``model.learn``; then :func:`save_agent` writes ``ppo_cenas.zip`` + ``.obs_norm.npz``.
    SIGINT/SIGTERM stop learning after the current env step; the agent, its observation
-   stats and a checkpoint are saved as at the end, then :class:`~cenas_gym.interrupts.Interrupted`
+   stats and a checkpoint are saved as at the end, then :class:`~cenas_gym.compare.interrupts.Interrupted`
    is raised (``resume=True`` continues from the checkpoint).
 
 Stable-Baselines3, PyTorch and PyYAML are needed here (``pip install cenas-gym[rl]``).
@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cenas_gym.rl.features import make_env
-from cenas_gym.rl.hyperparams import load_hyperparams
-from cenas_gym.rl.policy import AGENT_NAME, apply_stats, load_obs_stats, save_obs_stats, stats_path_for
+from cenas_gym.policies.features import make_env
+from cenas_gym.policies.hyperparams import load_hyperparams
+from cenas_gym.policies.ppo import AGENT_NAME, apply_stats, load_obs_stats, save_obs_stats, stats_path_for
 from cenas_gym.rl.splits import held_out_cases
 
-WRAPPER = "cenas_gym.rl.features.EpisodeWindowFeatures"  # the only env_wrapper train_ppo supports
+WRAPPER = "cenas_gym.policies.features.EpisodeWindowFeatures"  # the only env_wrapper train_ppo supports
 _NOT_PPO_ARGS = ("n_envs", "n_timesteps", "policy", "normalize", "env_kwargs", "env_wrapper")
 
 
@@ -50,7 +50,7 @@ def training_envs(traces: list[str], env_kwargs: dict[str, Any], n_envs: int, se
 
     def env_fn():
         if mp.parent_process() is not None:  # a SubprocVecEnv worker: Ctrl-C is for the parent
-            from cenas_gym.interrupts import ignore_sigint
+            from cenas_gym.compare.interrupts import ignore_sigint
 
             ignore_sigint()
         return make_env(traces, env_kwargs)
@@ -184,7 +184,7 @@ def train_ppo(
 
     SIGINT/SIGTERM during training: stop after the current env step, save the model, its
     observation stats and a checkpoint as at the end, then raise
-    :class:`~cenas_gym.interrupts.Interrupted` (``resume=True`` continues from there).
+    :class:`~cenas_gym.compare.interrupts.Interrupted` (``resume=True`` continues from there).
 
     Returns:
         the path of the saved model zip.
@@ -215,7 +215,7 @@ def train_ppo(
                                         checkpoint_every, max_wall_s, progress_bar)
 
     # -- learn (SIGINT/SIGTERM: stop after the current env step) and save
-    from cenas_gym.interrupts import Interrupted, StopFlag
+    from cenas_gym.compare.interrupts import Interrupted, StopFlag
     from cenas_gym.rl.callbacks import StopOnSignal
 
     stop = StopFlag()
