@@ -16,7 +16,7 @@ import gymnasium
 
 from cenas_gym import _moved
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _LAZY = {
     "ArchTable": "cenas_gym.search.nasbench",
