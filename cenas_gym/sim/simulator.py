@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,12 +313,12 @@ class Simulator:
         search (optimizer, candidate queue, available cells); ``unfinished`` holds this pool's
         started jobs and is updated in place. Trained cells are *not* yet added to the result:
         the caller passes ``PoolStep.finished`` to :meth:`_finish` at the end of the step."""
-        if self.pool is not None:  # screened candidates compete (cenas_gym.screening)
-            return self._pool_step_select(n_gpus, n_train, unfinished)
-        cfg, space = self.config, self.space
         if not _is_int(n_train) or not 0 <= n_train <= n_gpus:
             raise ValueError(f"n_train must be an integer in [0, {n_gpus}], got {n_train!r}")
         n_train = int(n_train)
+        if self.pool is not None:  # screened candidates compete (cenas_gym.screening)
+            return self._pool_step_select(n_gpus, n_train, unfinished)
+        cfg, space = self.config, self.space
         n_sample = n_gpus - n_train
         step_s = float(cfg.step_s)
         sample_capacity_s = n_sample * step_s
@@ -341,7 +342,26 @@ class Simulator:
                     self.n_screened += 1
 
         screen()
-        # -- training: each GPU, when free, resumes a job, takes a queued candidate or a proposal
+
+        def take_queued() -> int | None:
+            if not self.candidates:
+                return None
+            arch = self.candidates.pop_least_dominated()
+            screen()  # the queue has room again
+            return arch
+
+        finished, train_busy_s = self._train(n_train, unfinished, take_queued)
+        return self._pool_result(n_gpus, n_train, train_busy_s, sample_busy_s, finished, screened_before)
+
+    def _train(
+        self, n_train: int, unfinished: deque[list], take_screened: Callable[[], int | None]
+    ) -> tuple[list[int], float]:
+        """One step of ``n_train`` training GPUs: each, when free, resumes the oldest unfinished job,
+        else takes a screened candidate (``take_screened()``, None when none waits), else trains
+        a fresh proposal unscreened. Jobs that do not finish are carried in ``unfinished`` (in
+        place) with their exact remainder. Returns the cells trained to the end and the busy
+        training GPU-seconds."""
+        step_s = float(self.config.step_s)
         finished: list[int] = []
         train_busy_s = 0.0
         carried: list[list] = []  # jobs started this step, carried to the next
@@ -349,22 +369,18 @@ class Simulator:
         free_at = [(0.0, g) for g in range(n_train)]  # (seconds into the step, GPU id)
         while free_at:
             t, g = heapq.heappop(free_at)
-            if unfinished:
+            resumed = bool(unfinished)
+            if resumed:
                 arch, remaining = unfinished.popleft()
-                resumed = True
-            elif self.candidates:
-                arch = self.candidates.pop_least_dominated()
-                remaining = float(space.train_s[arch])
-                resumed = False
-                screen()
             else:
-                proposal = self.optimizer.propose(1, self.free)
-                if proposal.size == 0:
-                    continue  # nothing left to train: this GPU idles
-                arch = int(proposal[0])
-                self.free.take(arch)
-                remaining = float(space.train_s[arch])
-                resumed = False
+                arch = take_screened()
+                if arch is None:
+                    proposal = self.optimizer.propose(1, self.free)
+                    if proposal.size == 0:
+                        continue  # nothing left to train: this GPU idles
+                    arch = int(proposal[0])
+                    self.free.take(arch)
+                remaining = float(self.space.train_s[arch])
             if remaining <= step_s - t:
                 train_busy_s += remaining
                 finished.append(arch)
@@ -375,12 +391,15 @@ class Simulator:
                 (resumed_carried if resumed else carried).append([arch, remaining - (step_s - t)])
         unfinished.extendleft(reversed(resumed_carried))  # oldest first, ahead of untouched ones
         unfinished.extend(carried)
+        return finished, train_busy_s
 
-        # -- idle: what neither trained nor sampled
-        idle_s = n_gpus * step_s - train_busy_s - sample_busy_s
+    def _pool_result(self, n_gpus: int, n_train: int, train_busy_s: float, sample_busy_s: float,
+                     finished: list[int], screened_before: int) -> PoolStep:
+        """The pool's step, its idle GPU-seconds being what neither trained nor sampled."""
+        idle_s = n_gpus * float(self.config.step_s) - train_busy_s - sample_busy_s
         if abs(idle_s) < 1e-6:  # float residue of the subtraction (e.g. -6e-15 when all train)
             idle_s = 0.0
-        return PoolStep(n_train, n_sample, train_busy_s, sample_busy_s, idle_s, finished,
+        return PoolStep(n_train, n_gpus - n_train, train_busy_s, sample_busy_s, idle_s, finished,
                         self.n_screened - screened_before)
 
     # -- the "select" screening mode (cenas_gym.screening) -------------------------------
@@ -404,13 +423,11 @@ class Simulator:
         return acc, cost
 
     def _pool_step_select(self, n_gpus: int, n_train: int, unfinished: deque[list]) -> PoolStep:
-        """:meth:`_pool_step` for ``screening="select"`` and ``"partition"``: sampling GPUs screen proposals into
-        the pool while it has room and they have seconds; a free training GPU resumes a job,
-        else takes the pooled candidate with the largest EHVI, else a fresh proposal."""
+        """:meth:`_pool_step` for ``screening="select"`` and ``"partition"`` (``n_train`` checked
+        there): sampling GPUs screen proposals into the pool while it has room and they have
+        seconds; a free training GPU resumes a job, else takes the pooled candidate with the
+        largest EHVI, else a fresh proposal."""
         cfg, space, pool = self.config, self.space, self.pool
-        if not _is_int(n_train) or not 0 <= n_train <= n_gpus:
-            raise ValueError(f"n_train must be an integer in [0, {n_gpus}], got {n_train!r}")
-        n_train = int(n_train)
         n_sample = n_gpus - n_train
         step_s = float(cfg.step_s)
         sample_capacity_s = n_sample * step_s
@@ -442,45 +459,16 @@ class Simulator:
         if learn is not None and cfg.screening == "partition" and pool.cells:
             cells = np.asarray(pool.cells, dtype=np.int64)
             learn(cells, model.mean(space.est_acc_pct[cells]))
-        finished: list[int] = []
-        train_busy_s = 0.0
-        carried: list[list] = []
-        resumed_carried: list[list] = []
-        free_at = [(0.0, g) for g in range(n_train)]
-        while free_at:
-            t, g = heapq.heappop(free_at)
-            if unfinished:
-                arch, remaining = unfinished.popleft()
-                resumed = True
-            elif pool:
-                arch = pool.pop_best(model, *self._scoring_front(model), space.ref_point)
-                self._believed.add(arch)
-                remaining = float(space.train_s[arch])
-                resumed = False
-                screen()
-            else:
-                proposal = self.optimizer.propose(1, self.free)
-                if proposal.size == 0:
-                    continue
-                arch = int(proposal[0])
-                self.free.take(arch)
-                remaining = float(space.train_s[arch])
-                resumed = False
-            if remaining <= step_s - t:
-                train_busy_s += remaining
-                finished.append(arch)
-                if t + remaining < step_s:
-                    heapq.heappush(free_at, (t + remaining, g))
-            else:
-                train_busy_s += step_s - t
-                (resumed_carried if resumed else carried).append([arch, remaining - (step_s - t)])
-        unfinished.extendleft(reversed(resumed_carried))
-        unfinished.extend(carried)
-        idle_s = n_gpus * step_s - train_busy_s - sample_busy_s
-        if abs(idle_s) < 1e-6:
-            idle_s = 0.0
-        return PoolStep(n_train, n_sample, train_busy_s, sample_busy_s, idle_s, finished,
-                        self.n_screened - screened_before)
+        def take_pooled() -> int | None:
+            if not pool:
+                return None
+            arch = pool.pop_best(model, *self._scoring_front(model), space.ref_point)
+            self._believed.add(arch)
+            screen()  # the pool has room again
+            return arch
+
+        finished, train_busy_s = self._train(n_train, unfinished, take_pooled)
+        return self._pool_result(n_gpus, n_train, train_busy_s, sample_busy_s, finished, screened_before)
 
     def _charge(self, pool: PoolStep, intensity_g_per_kwh: float) -> tuple[float, float]:
         """Energy (kWh) and carbon (g) of a pool's step at an intensity; adds them to the totals."""
