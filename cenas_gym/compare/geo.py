@@ -119,6 +119,21 @@ def run_geo_one(spec: GeoRunSpec) -> dict[str, Any]:
 def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
     """summary.md: per policy, attainment, kg to target, final log10 regret, hours; paired
     ratios of kg to target against the per-site heuristic; the best single-site run."""
+    lines = _policy_table(results, grid)
+    if REFERENCE in grid.policies:
+        lines += _paired_table(results, grid)
+    lines += _best_single_site(results, grid)
+    lines += [
+        "",
+        "Plots: `allocation.png` (training GPUs per site over that site's intensity, first window, "
+        "seed 0; a policy's line hides behind another's where they agree), `regret.png` (log10 regret over hours, mean over seeds), `kg_to_target.png` "
+        "(kg to target per run; misses not shown).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _policy_table(results: pd.DataFrame, grid: GeoGrid) -> list[str]:
+    """summary.md's heading, setup paragraph and per-policy table (kg, hours, log10 regret)."""
     target = grid.task.target_regret
     lines = [
         "# Geo comparison: one search over several grid regions",
@@ -146,53 +161,57 @@ def summarize(results: pd.DataFrame, grid: GeoGrid) -> str:
             f"{_ci_text(*mean_ci(reached.hours_to_target), 1)} | {_ci_text(*mean_ci(r.final_log10_regret), 3)} | "
             f"{_ci_text(*mean_ci(r.carbon_kg), 2)} |"
         )
-    if REFERENCE in grid.policies:
-        lines += [
-            "",
-            f"## Paired against {REFERENCE} (same window and seed)",
-            "",
-            "Ratio of kg to target (policy / heuristic) over the pairs in which both reached the "
-            "target: geometric mean with 95 % t-interval on log ratios; below 1 means less carbon. "
-            "The last two columns count the pairs in which only one of the two reached the target.",
-            "",
-            "| policy | pairs (both reached) | kg ratio | only policy reached | only heuristic reached |",
-            "|---|---|---|---|---|",
-        ]
-        ref = results[results.policy == REFERENCE]
-        for policy in grid.policies:
-            if policy == REFERENCE:
-                continue
-            r = results[results.policy == policy].merge(ref, on=["window", "seed"], suffixes=("", "_ref"))
-            both = r[(r.reached_target == True) & (r.reached_target_ref == True)]  # noqa: E712
-            logs = np.log(both.kg_to_target.astype(float) / both.kg_to_target_ref.astype(float))
-            m = mean_ci(logs)
-            ratio = "-" if math.isnan(m[0]) else (
-                f"{math.exp(m[0]):.3f}" + ("" if math.isnan(m[1]) else f" [{math.exp(m[1]):.3f}, {math.exp(m[2]):.3f}]")
-            )
-            only_p = int(((r.reached_target == True) & (r.reached_target_ref != True)).sum())  # noqa: E712
-            only_h = int(((r.reached_target != True) & (r.reached_target_ref == True)).sum())  # noqa: E712
-            lines.append(f"| {policy} | {len(both)}/{len(r)} | {ratio} | {only_p} | {only_h} |")
-    singles = [p for p in grid.policies if p.startswith("single:")]
-    if singles:
-        def score(p: str) -> tuple[float, float]:
-            r = results[results.policy == p]
-            reached = r[r.reached_target == True]  # noqa: E712
-            kg = float(reached.kg_to_target.mean()) if len(reached) else math.inf
-            return (-len(reached) / max(len(r), 1), kg)
+    return lines
 
-        best = min(singles, key=score)
-        lines += [
-            "",
-            f"Best single-site run: **{best}** (highest attainment, then lowest mean kg to target; "
-            "chosen on these same runs, so an optimistic baseline).",
-        ]
-    lines += [
+
+def _paired_table(results: pd.DataFrame, grid: GeoGrid) -> list[str]:
+    """The section pairing each policy with the heuristic: kg-to-target ratios, one-sided reaches."""
+    lines = [
         "",
-        "Plots: `allocation.png` (training GPUs per site over that site's intensity, first window, "
-        "seed 0; a policy's line hides behind another's where they agree), `regret.png` (log10 regret over hours, mean over seeds), `kg_to_target.png` "
-        "(kg to target per run; misses not shown).",
+        f"## Paired against {REFERENCE} (same window and seed)",
+        "",
+        "Ratio of kg to target (policy / heuristic) over the pairs in which both reached the "
+        "target: geometric mean with 95 % t-interval on log ratios; below 1 means less carbon. "
+        "The last two columns count the pairs in which only one of the two reached the target.",
+        "",
+        "| policy | pairs (both reached) | kg ratio | only policy reached | only heuristic reached |",
+        "|---|---|---|---|---|",
     ]
-    return "\n".join(lines) + "\n"
+    ref = results[results.policy == REFERENCE]
+    for policy in grid.policies:
+        if policy == REFERENCE:
+            continue
+        r = results[results.policy == policy].merge(ref, on=["window", "seed"], suffixes=("", "_ref"))
+        both = r[(r.reached_target == True) & (r.reached_target_ref == True)]  # noqa: E712
+        logs = np.log(both.kg_to_target.astype(float) / both.kg_to_target_ref.astype(float))
+        m = mean_ci(logs)
+        ratio = "-" if math.isnan(m[0]) else (
+            f"{math.exp(m[0]):.3f}" + ("" if math.isnan(m[1]) else f" [{math.exp(m[1]):.3f}, {math.exp(m[2]):.3f}]")
+        )
+        only_p = int(((r.reached_target == True) & (r.reached_target_ref != True)).sum())  # noqa: E712
+        only_h = int(((r.reached_target != True) & (r.reached_target_ref == True)).sum())  # noqa: E712
+        lines.append(f"| {policy} | {len(both)}/{len(r)} | {ratio} | {only_p} | {only_h} |")
+    return lines
+
+
+def _best_single_site(results: pd.DataFrame, grid: GeoGrid) -> list[str]:
+    """The best single-site run's line (highest attainment, then lowest mean kg); empty if none."""
+    singles = [p for p in grid.policies if p.startswith("single:")]
+    if not singles:
+        return []
+
+    def score(p: str) -> tuple[float, float]:
+        r = results[results.policy == p]
+        reached = r[r.reached_target == True]  # noqa: E712
+        kg = float(reached.kg_to_target.mean()) if len(reached) else math.inf
+        return (-len(reached) / max(len(r), 1), kg)
+
+    best = min(singles, key=score)
+    return [
+        "",
+        f"Best single-site run: **{best}** (highest attainment, then lowest mean kg to target; "
+        "chosen on these same runs, so an optimistic baseline).",
+    ]
 
 
 def plot(results: pd.DataFrame, trajectories: Sequence[dict], grid: GeoGrid, out: Path) -> None:

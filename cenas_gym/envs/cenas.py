@@ -157,41 +157,17 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"version must be one of {list(VERSIONS)}, got {version!r}")
         self.version = version
         self.env_id = f"CENAS-{version}"
-        unknown = sorted(set(simulator_options) - SIM_OPTIONS)
-        if unknown:
-            raise ValueError(
-                f"{self.env_id}: unknown option(s) {unknown}; env arguments are {list(ENV_ARGUMENTS)}, "
-                f"simulator options are {sorted(SIM_OPTIONS)}"
-            )
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self._check_options(render_mode, simulator_options)
         self.options = EnvOptions(forecaster, forecast_hours, forecast_epsilon, action_type, carbon_price_per_kg,
                                   miss_penalty_kg)
         for name, value in (("hv_weight", hv_weight), ("carbon_weight_per_kg", carbon_weight_per_kg)):
             if not value >= 0:
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
 
-        if task is None and version != "v0":
-            task = "fixed-time"
-        self.task = None if task is None else _task(task, hours, target_regret, carbon_budget_kg, simulator_options)
-        if task is None and (hours, target_regret, carbon_budget_kg) != (None, None, None):
-            raise ValueError(f"{self.env_id}: hours, target_regret and carbon_budget_kg need a task= "
-                             "(CENAS-v0 takes budget_hours, target_regret and carbon_budget_g as simulator options)")
-        if reward is None:
-            reward = "default" if self.task is None or version == "v0" else rewards.TASK_REWARDS[self.task.name]
-        if reward not in rewards.REWARDS:
-            raise ValueError(f"reward must be one of {list(rewards.REWARDS)}, got {reward!r}")
-        if reward == "target" and (self.task is None or self.task.name != "target"):
-            raise ValueError("reward='target' needs task='target' (a target regret and a time cap)")
-
+        reward = self._set_task_and_reward(task, reward, hours, target_regret, carbon_budget_kg, simulator_options)
         config = SimConfig(**simulator_options)
         self.config = config if self.task is None else self.task.apply(config)
-        candidates = [trace] if isinstance(trace, (str, CarbonTrace)) else list(trace)
-        if not candidates:
-            raise ValueError(f"{self.env_id}: trace must name at least one trace")
-        self.traces = [at_step(CarbonTrace.load(t) if isinstance(t, str) else t, self.config.step_s) for t in candidates]
-        self.trace = self.traces[0]
-        self._hours_by_trace = [hour_of_day(t.times) for t in self.traces]
+        self._load_traces(trace)
         self.start_option = start
         self.forecaster_name = forecaster
         self.forecast_epsilon = float(forecast_epsilon)
@@ -202,15 +178,56 @@ class CENASEnv(gym.Env[np.ndarray, np.int64]):
         self.hv_weight, self.carbon_weight_per_kg = self.weights.hv_weight, self.weights.carbon_weight_per_kg
         self.miss_penalty_option = None if miss_penalty_kg is None else float(miss_penalty_kg)
         self.render_mode = render_mode
+        self._make_spaces()
+        self._episode: Episode | None = None
 
+    def _check_options(self, render_mode: str | None, simulator_options: dict[str, Any]) -> None:
+        """Reject simulator options the simulator does not know, and unknown render modes."""
+        unknown = sorted(set(simulator_options) - SIM_OPTIONS)
+        if unknown:
+            raise ValueError(
+                f"{self.env_id}: unknown option(s) {unknown}; env arguments are {list(ENV_ARGUMENTS)}, "
+                f"simulator options are {sorted(SIM_OPTIONS)}"
+            )
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+
+    def _set_task_and_reward(self, task: str | None, reward: str | None, hours: float | None,
+                             target_regret: float | None, carbon_budget_kg: float | None,
+                             simulator_options: dict[str, Any]) -> str:
+        """Set ``self.task`` (v1+ default: fixed-time) and return the checked reward name."""
+        if task is None and self.version != "v0":
+            task = "fixed-time"
+        self.task = None if task is None else _task(task, hours, target_regret, carbon_budget_kg, simulator_options)
+        if task is None and (hours, target_regret, carbon_budget_kg) != (None, None, None):
+            raise ValueError(f"{self.env_id}: hours, target_regret and carbon_budget_kg need a task= "
+                             "(CENAS-v0 takes budget_hours, target_regret and carbon_budget_g as simulator options)")
+        if reward is None:
+            reward = "default" if self.task is None or self.version == "v0" else rewards.TASK_REWARDS[self.task.name]
+        if reward not in rewards.REWARDS:
+            raise ValueError(f"reward must be one of {list(rewards.REWARDS)}, got {reward!r}")
+        if reward == "target" and (self.task is None or self.task.name != "target"):
+            raise ValueError("reward='target' needs task='target' (a target regret and a time cap)")
+        return reward
+
+    def _load_traces(self, trace: str | CarbonTrace | Sequence[str | CarbonTrace]) -> None:
+        """Load the candidate traces at the config's step, and their hours of day."""
+        candidates = [trace] if isinstance(trace, (str, CarbonTrace)) else list(trace)
+        if not candidates:
+            raise ValueError(f"{self.env_id}: trace must name at least one trace")
+        self.traces = [at_step(CarbonTrace.load(t) if isinstance(t, str) else t, self.config.step_s) for t in candidates]
+        self.trace = self.traces[0]
+        self._hours_by_trace = [hour_of_day(t.times) for t in self.traces]
+
+    def _make_spaces(self) -> None:
+        """The action space (discrete: 0..n_gpus GPUs; continuous: [-1, 1]) and the observation space."""
         n = self.config.n_gpus
-        if action_type == "discrete":
+        if self.action_type == "discrete":
             self.action_space = spaces.Discrete(n + 1)
         else:
             self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         low, high = observation.bounds(self.features, self.forecast_steps)
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
-        self._episode: Episode | None = None
 
     @property
     def features(self) -> tuple[observation.Feature, ...]:

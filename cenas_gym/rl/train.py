@@ -189,9 +189,29 @@ def train_ppo(
     Returns:
         the path of the saved model zip.
     """
-    from stable_baselines3.common.callbacks import CallbackList
+    out_dir, hp, n_envs, total, kwargs, trace_list = _train_settings(
+        out_dir, traces, held_out, timesteps, n_envs, hyperparams_path, hyperparams_overrides, env_kwargs)
+    if resume and latest_checkpoint(out_dir / "checkpoints") is None:  # before any env worker starts
+        raise FileNotFoundError(f"resume: no checkpoint ppo_<N>_steps.zip in {out_dir / 'checkpoints'}")
+    venv = training_envs(trace_list, kwargs, n_envs, seed, hp)
+    model, latest = load_or_create_model(venv, hp, out_dir, seed, resume, verbose)
+    callbacks, sb3_bar = make_callbacks(out_dir, n_envs, kwargs, held_out, eval_seeds, eval_windows, eval_every,
+                                        checkpoint_every, max_wall_s, progress_bar)
+    meta = {"traces": trace_list, "held_out": list(held_out), "env_kwargs": kwargs, "seed": seed, "n_envs": n_envs}
+    return _learn_and_save(model, venv, latest, out_dir, total, callbacks, sb3_bar, meta)
 
-    # -- settings
+
+def _train_settings(
+    out_dir: str | Path,
+    traces: Sequence[str],
+    held_out: Sequence[str],
+    timesteps: int | None,
+    n_envs: int | None,
+    hyperparams_path: str | Path | None,
+    hyperparams_overrides: dict[str, Any] | None,
+    env_kwargs: dict[str, Any] | None,
+) -> tuple[Path, dict[str, Any], int, int, dict[str, Any], list[str]]:
+    """(out_dir, hyperparameters, n_envs, total timesteps, env kwargs, training traces) of :func:`train_ppo`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     hp = load_hyperparams(hyperparams_path)
@@ -205,16 +225,22 @@ def train_ppo(
     overlap = set(trace_list) & set(held_out)
     if overlap:
         raise ValueError(f"traces {sorted(overlap)} are both trained on and held out")
+    return out_dir, hp, n_envs, total, kwargs, trace_list
 
-    # -- envs, model, callbacks
-    if resume and latest_checkpoint(out_dir / "checkpoints") is None:  # before any env worker starts
-        raise FileNotFoundError(f"resume: no checkpoint ppo_<N>_steps.zip in {out_dir / 'checkpoints'}")
-    venv = training_envs(trace_list, kwargs, n_envs, seed, hp)
-    model, latest = load_or_create_model(venv, hp, out_dir, seed, resume, verbose)
-    callbacks, sb3_bar = make_callbacks(out_dir, n_envs, kwargs, held_out, eval_seeds, eval_windows, eval_every,
-                                        checkpoint_every, max_wall_s, progress_bar)
 
-    # -- learn (SIGINT/SIGTERM: stop after the current env step) and save
+def _learn_and_save(
+    model: Any,
+    venv: Any,
+    latest: Path | None,
+    out_dir: Path,
+    total: int,
+    callbacks: list[Any],
+    sb3_bar: bool,
+    meta: dict[str, Any],
+) -> Path:
+    """Learn ``total`` timesteps (SIGINT/SIGTERM: stop after the current env step), save, close the envs."""
+    from stable_baselines3.common.callbacks import CallbackList
+
     from cenas_gym.compare.interrupts import Interrupted, StopFlag
     from cenas_gym.rl.callbacks import StopOnSignal
 
@@ -225,8 +251,7 @@ def train_ppo(
         model.learn(total_timesteps=total, callback=CallbackList(callbacks), progress_bar=sb3_bar,
                     reset_num_timesteps=latest is None, tb_log_name="PPO")
     wall = time.monotonic() - started
-    meta = {"traces": trace_list, "held_out": list(held_out), "env_kwargs": kwargs, "seed": seed, "n_envs": n_envs,
-            "wall_s_this_run": round(wall, 1), "resumed_from": str(latest) if latest else None}
+    meta = {**meta, "wall_s_this_run": round(wall, 1), "resumed_from": str(latest) if latest else None}
     model_path = save_agent(model, out_dir, meta)
     print(f"saved {model_path} after {model.num_timesteps} timesteps ({wall:.0f} s this run)", flush=True)
     venv.close()

@@ -215,66 +215,82 @@ class ArchTable:
         where = f"metric file {str(path)!r}"
         if name in self.frame.columns:
             raise ValueError(f"column {name!r} already exists in the table")
-        if not path.is_file():
-            raise ValueError(f"{where}: file not found")
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the file named
-            raise ValueError(f"{where}: cannot be read as CSV ({exc})") from exc
-        idx_col = next((c for c in (index_column, "nb201_index", "index") if c in df.columns), None)
-        if idx_col is None:
-            raise ValueError(
-                f"{where}: no index column ({index_column!r}, 'nb201_index' or 'index'); "
-                f"columns are {list(df.columns)}"
-            )
-        val_col = column if column is not None else name
-        if val_col not in df.columns:
-            raise ValueError(f"{where}: value column {val_col!r} missing; columns are {list(df.columns)}")
-
+        df, idx_col, val_col = _read_metric_csv(path, where, index_column, column if column is not None else name)
         # CSV row numbers as a spreadsheet shows them: header is row 1.
         rows = np.arange(len(df)) + 2
-        idx = pd.to_numeric(df[idx_col].str.strip(), errors="coerce")
-        bad = idx.isna() | (idx != np.floor(idx))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{where}: non-integer index {df[idx_col].iloc[i]!r} at CSV row {rows[i]}")
-        idx = idx.astype(np.int64).to_numpy()
-        out = (idx < 0) | (idx >= N_ARCHS)
-        if out.any():
-            raise ValueError(
-                f"{where}: {int(out.sum())} index value(s) out of range 0..{N_ARCHS - 1}, "
-                f"e.g. {idx[out][:5].tolist()} at CSV rows {rows[out][:5].tolist()}"
-            )
-        dup = pd.Series(idx).duplicated(keep=False).to_numpy()
-        if dup.any():
-            detail = "; ".join(
-                f"{v} at rows {rows[idx == v].tolist()}" for v in sorted(set(idx[dup].tolist()))[:5]
-            )
-            raise ValueError(f"{where}: duplicate index values: {detail}")
-        missing = np.setdiff1d(np.arange(N_ARCHS), idx)
-        if missing.size:
-            raise ValueError(
-                f"{where}: {missing.size} NB201 indices missing (wrong row count {len(df)}, "
-                f"expected {N_ARCHS}), first: {missing[:5].tolist()}"
-            )
-        raw = df[val_col].str.strip()
-        vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-        nonnum = np.isnan(vals) & ~raw.str.lower().isin(["nan", ""]).to_numpy()
-        if nonnum.any():
-            i = int(np.flatnonzero(nonnum)[0])
-            raise ValueError(f"{where}: non-numeric value {raw.iloc[i]!r} in {val_col!r} at CSV row {rows[i]}")
-        nonfinite = ~np.isfinite(vals)
-        if nonfinite.any():
-            i = int(np.flatnonzero(nonfinite)[0])
-            raise ValueError(
-                f"{where}: {int(nonfinite.sum())} NaN/empty/infinite value(s) in {val_col!r}, "
-                f"first at CSV row {rows[i]} (index {idx[i]}, value {raw.iloc[i]!r})"
-            )
+        idx = _metric_indices(df[idx_col], where, rows)
+        vals = _metric_values(df[val_col], val_col, where, rows, idx)
         values = np.empty(N_ARCHS)
         values[idx] = vals
         frame = self.frame.copy(deep=False)
         frame[name] = values
         return type(self)(frame)
+
+
+def _read_metric_csv(path: Path, where: str, index_column: str, val_col: str) -> tuple[pd.DataFrame, str, str]:
+    """(the metric CSV as strings, its index column, its value column); ValueError naming the file."""
+    if not path.is_file():
+        raise ValueError(f"{where}: file not found")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the file named
+        raise ValueError(f"{where}: cannot be read as CSV ({exc})") from exc
+    idx_col = next((c for c in (index_column, "nb201_index", "index") if c in df.columns), None)
+    if idx_col is None:
+        raise ValueError(
+            f"{where}: no index column ({index_column!r}, 'nb201_index' or 'index'); "
+            f"columns are {list(df.columns)}"
+        )
+    if val_col not in df.columns:
+        raise ValueError(f"{where}: value column {val_col!r} missing; columns are {list(df.columns)}")
+    return df, idx_col, val_col
+
+
+def _metric_indices(column: pd.Series, where: str, rows: np.ndarray) -> np.ndarray:
+    """The NB201 indices of the CSV rows, checked to be integers covering 0..N_ARCHS-1 once each."""
+    idx = pd.to_numeric(column.str.strip(), errors="coerce")
+    bad = idx.isna() | (idx != np.floor(idx))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{where}: non-integer index {column.iloc[i]!r} at CSV row {rows[i]}")
+    idx = idx.astype(np.int64).to_numpy()
+    out = (idx < 0) | (idx >= N_ARCHS)
+    if out.any():
+        raise ValueError(
+            f"{where}: {int(out.sum())} index value(s) out of range 0..{N_ARCHS - 1}, "
+            f"e.g. {idx[out][:5].tolist()} at CSV rows {rows[out][:5].tolist()}"
+        )
+    dup = pd.Series(idx).duplicated(keep=False).to_numpy()
+    if dup.any():
+        detail = "; ".join(
+            f"{v} at rows {rows[idx == v].tolist()}" for v in sorted(set(idx[dup].tolist()))[:5]
+        )
+        raise ValueError(f"{where}: duplicate index values: {detail}")
+    missing = np.setdiff1d(np.arange(N_ARCHS), idx)
+    if missing.size:
+        raise ValueError(
+            f"{where}: {missing.size} NB201 indices missing (wrong row count {len(column)}, "
+            f"expected {N_ARCHS}), first: {missing[:5].tolist()}"
+        )
+    return idx
+
+
+def _metric_values(column: pd.Series, val_col: str, where: str, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The metric's values (float64, the CSV's units) in row order, checked numeric and finite."""
+    raw = column.str.strip()
+    vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    nonnum = np.isnan(vals) & ~raw.str.lower().isin(["nan", ""]).to_numpy()
+    if nonnum.any():
+        i = int(np.flatnonzero(nonnum)[0])
+        raise ValueError(f"{where}: non-numeric value {raw.iloc[i]!r} in {val_col!r} at CSV row {rows[i]}")
+    nonfinite = ~np.isfinite(vals)
+    if nonfinite.any():
+        i = int(np.flatnonzero(nonfinite)[0])
+        raise ValueError(
+            f"{where}: {int(nonfinite.sum())} NaN/empty/infinite value(s) in {val_col!r}, "
+            f"first at CSV row {rows[i]} (index {idx[i]}, value {raw.iloc[i]!r})"
+        )
+    return vals
 
 
 _DEFAULT: ArchTable | None = None

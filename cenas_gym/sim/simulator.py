@@ -128,13 +128,7 @@ class Simulator:
     ) -> None:
         self.config = config
         self.accounting = get_accounting(config.accounting)
-        if trace.step_s != config.step_s:
-            trace = trace.resample(config.step_s)
-        if len(trace) < config.n_steps:
-            raise ValueError(
-                f"trace {trace.name!r} has {len(trace)} steps of {config.step_s} s but the budget "
-                f"needs {config.n_steps}"
-            )
+        trace = self._fit_trace(trace)
         self.trace = trace
         self._intensity = trace.values_g_per_kwh
         self._iso_times = _iso_times(trace.times[: config.n_steps])  # each record's "time_utc"
@@ -145,8 +139,27 @@ class Simulator:
             config.oneshot_eval_s,
         )
         self.rng = rng
-        space = self.space
-        self.optimizer: Optimizer = make_optimizer(
+        self.optimizer: Optimizer = self._make_optimizer(rng)
+        self._init_state()
+        self._train_initial(rng)
+
+    def _fit_trace(self, trace: CarbonTrace) -> CarbonTrace:
+        """``trace`` at the config's step (s), checked to cover the budget's ``n_steps``."""
+        config = self.config
+        if trace.step_s != config.step_s:
+            trace = trace.resample(config.step_s)
+        if len(trace) < config.n_steps:
+            raise ValueError(
+                f"trace {trace.name!r} has {len(trace)} steps of {config.step_s} s but the budget "
+                f"needs {config.n_steps}"
+            )
+        return trace
+
+    def _make_optimizer(self, rng: np.random.Generator) -> Optimizer:
+        """The config's optimizer over the search space (multi-fidelity LaMOO when partition
+        screening), reset with ``rng``."""
+        config, space = self.config, self.space
+        optimizer: Optimizer = make_optimizer(
             config.optimizer,
             space.table,
             space.max_hv,
@@ -156,9 +169,13 @@ class Simulator:
         if config.screening == "partition" and config.optimizer == "lamoo":
             from cenas_gym.search.lamoo import MultiFidelityLaMOO  # LaMOO that learns from screened cells too
 
-            self.optimizer = MultiFidelityLaMOO(space.table, space.max_hv, space.ref_point, config.lamoo)
-        self.optimizer.reset(space.acc_pct, space.cost, rng)
+            optimizer = MultiFidelityLaMOO(space.table, space.max_hv, space.ref_point, config.lamoo)
+        optimizer.reset(space.acc_pct, space.cost, rng)
+        return optimizer
 
+    def _init_state(self) -> None:
+        """The run's state before any step: no cell trained, queued or screened; nothing charged."""
+        config, space = self.config, self.space
         self.t = 0  # steps done
         self.free = FreeCells(space.size)  # never trained, queued nor screened
         self.trained: list[int] = []
@@ -176,6 +193,9 @@ class Simulator:
         self._believed: set[int] = set()  # cells in training, counted at their predicted accuracy
         self._model: tuple[int, ErrorModel] | None = None  # (cells trained when fitted, model)
 
+    def _train_initial(self, rng: np.random.Generator) -> None:
+        """Train the ``n_init`` initial cells (drawn with ``rng``) and charge them (kWh, g) per the accounting."""
+        config, space = self.config, self.space
         init = rng.choice(space.size, size=config.n_init, replace=False) if config.n_init else np.empty(0, int)
         self._finish(init)
         init_gpu_s = float(space.train_s[init].sum()) + config.supernet_gpu_h * 3600.0
