@@ -24,7 +24,6 @@ import difflib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +46,6 @@ from cenas_gym.carbon.readers import (
     _parse_times,
     _parse_values,
     _read_csv,
-    iso_utc,
 )
 
 __all__ = [

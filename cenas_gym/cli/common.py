@@ -77,7 +77,7 @@ def print_json(obj: Any) -> None:
 
 
 def _iso(ts: Any) -> str:
-    from cenas_gym.carbon.trace import iso_utc  # imported here: pandas stays out of `--help`
+    from cenas_gym.carbon.readers import iso_utc  # imported here: pandas stays out of `--help`
 
     return iso_utc(ts)
 

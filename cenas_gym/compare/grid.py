@@ -19,7 +19,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cenas_gym.carbon.trace import CarbonTrace, iso_utc
+from cenas_gym.carbon.readers import iso_utc
+from cenas_gym.carbon.trace import CarbonTrace
 from cenas_gym.policies.play import make_policy, run_policy
 from cenas_gym.sim.simulator import SimConfig
 from cenas_gym.sim.tasks import Task, task_of
