@@ -30,6 +30,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one core: set before numpy loads (workers inherit it)
 
 import argparse
+import importlib
 import json
 import platform
 import resource
@@ -66,13 +67,21 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _package_name(path: str, name: str, old_path: str) -> Any:
+    """``path.name`` of the package being measured; ``old_path.name`` in a ref before the
+    0.3 layout (so that ``--against 9a0586b`` measures 0.2.0 with its own modules)."""
+    try:
+        module = importlib.import_module(path)
+    except ModuleNotFoundError:
+        module = importlib.import_module(old_path)
+    return getattr(module, name)
+
+
 def _policy(env_id: str, pattern: str):
     if env_id == "CENAS-Geo-v1":
-        from cenas_gym.policies.geo import make_geo_policy
-
+        make_geo_policy = _package_name("cenas_gym.policies.geo", "make_geo_policy", "cenas_gym.geo_policies")
         return make_geo_policy(PATTERNS[pattern][1])
-    from cenas_gym.policies.play import make_policy
-
+    make_policy = _package_name("cenas_gym.policies.play", "make_policy", "cenas_gym.play")
     return make_policy(PATTERNS[pattern][0])
 
 
@@ -107,8 +116,7 @@ def throughput(env_id: str, optimizer: str, pattern: str, episodes: int) -> dict
     kind, _, option = optimizer.partition(":")
     options = {}
     if option:
-        from cenas_gym.search.lamoo import LamooConfig
-
+        LamooConfig = _package_name("cenas_gym.search.lamoo", "LamooConfig", "cenas_gym.lamoo")
         options["lamoo"] = LamooConfig(**LAMOO_OPTIONS[option])
     env = _make(env_id, optimizer=kind, **options)
     env.reset(seed=10**6)  # load the table and traces before timing
