@@ -296,8 +296,10 @@ class Simulator:
         if indices.size == 0:
             return
         self.free.take_many(indices)
-        self._believed.difference_update(int(i) for i in indices)
-        self.trained.extend(int(i) for i in indices)
+        cells = indices.tolist()
+        if self._believed:  # only the select/partition modes hold cells at a predicted accuracy
+            self._believed.difference_update(cells)
+        self.trained.extend(cells)
         self._hv.add(self.space.acc_pct[indices], self.space.cost[indices])
         self.optimizer.observe(indices)
 
