@@ -64,7 +64,7 @@ ENV_IDS: dict[str, tuple[str, dict[str, Any]]] = {
     "CENAS-Target-v2": ("single-site", {"version": "v2", "task": "target", **V2_SIMULATOR_DEFAULTS}),
     "CENAS-Budget-v2": ("single-site", {"version": "v2", "task": "budget", "carbon_budget_kg": 25.0,
                                         **V2_SIMULATOR_DEFAULTS}),
-    "CENAS-Geo-v2": ("geo", V2_SIMULATOR_DEFAULTS),
+    "CENAS-Geo-v2": ("geo", {"version": "v2", **V2_SIMULATOR_DEFAULTS}),
 }
 #: The v1 single-site id of each task that has one fixed (the task agents train on these).
 TASK_ENV_IDS: dict[str, str] = {

@@ -177,7 +177,7 @@ def test_v2_ids_partition_with_acc12_under_shared_and_v1_keeps_the_queue():
     for env_id in ("CENAS-v2", "CENAS-Target-v2", "CENAS-Budget-v2"):
         config = gym.make(env_id).unwrapped.config
         assert (config.screening, config.estimator, config.accounting) == ("partition", "acc12", "shared"), env_id
-    assert gym.spec("CENAS-Geo-v2").kwargs == cenas_gym.V2_SIMULATOR_DEFAULTS
+    assert gym.spec("CENAS-Geo-v2").kwargs == {"version": "v2", **cenas_gym.V2_SIMULATOR_DEFAULTS}
     for env_id in ("CENAS-v0", "CENAS-v1", "CENAS-Target-v1"):
         config = gym.make(env_id).unwrapped.config
         assert (config.screening, config.estimator, config.supernet_train_gpu_h) == ("queue", "oneshot", 0.0)

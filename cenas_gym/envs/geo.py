@@ -78,7 +78,9 @@ class CENASGeoEnv(gym.Env):
 
     ## Version History
     * v2: the simulator defaults of :data:`cenas_gym.V2_SIMULATOR_DEFAULTS` (screened
-      candidates compete and inform LaMOO, 12-epoch estimate, ``shared`` accounting).
+      candidates compete and inform LaMOO, 12-epoch estimate, ``shared`` accounting) and a
+      causal observation: each site's ``intensity_rank_7d`` (now within its trailing 7 days'
+      range) replaces ``intensity_rank_window`` (within the episode window's range).
     * v1: initial version (task-aligned rewards from the start).
     """
 
@@ -88,6 +90,7 @@ class CENASGeoEnv(gym.Env):
         self,
         render_mode: str | None = None,
         *,
+        version: str = "v1",
         sites: Sequence[SiteSpec] | None = None,
         task: str = "target",
         hours: float | None = None,
@@ -114,6 +117,10 @@ class CENASGeoEnv(gym.Env):
             raise ValueError(f"CENAS-Geo-v1 does not render; render_mode must be None, got {render_mode!r}")
         if task not in TASKS:
             raise ValueError(f"CENAS-Geo-v1: task must be one of {list(TASKS)}, got {task!r}")
+        if version not in observation.GEO_SITE_VERSIONS:
+            raise ValueError(f"CENAS-Geo: version must be one of {list(observation.GEO_SITE_VERSIONS)}, got {version!r}")
+        self.version = version
+        self._site_features = observation.GEO_SITE_VERSIONS[version]
         self.options = EnvOptions(forecaster, forecast_hours, forecast_epsilon, action_type, carbon_price_per_kg,
                                   miss_penalty_kg)
 
@@ -136,7 +143,7 @@ class CENASGeoEnv(gym.Env):
             self.action_space = spaces.MultiDiscrete(self.gpus + 1)
         else:
             self.action_space = spaces.Box(-1.0, 1.0, shape=(n_sites,), dtype=np.float32)
-        site_low, site_high = observation.bounds(observation.GEO_SITE, k)
+        site_low, site_high = observation.bounds(self._site_features, k)
         search_low, search_high = observation.bounds(observation.GEO_SEARCH, k)
         low = np.concatenate([np.tile(site_low, n_sites), search_low])
         high = np.concatenate([np.tile(site_high, n_sites), search_high])
@@ -245,7 +252,7 @@ class CENASGeoEnv(gym.Env):
         t = min(sim.t, self.config.n_steps - 1)  # after the last step: its hour
         now_index = ctx.start + t
         k = self.forecast_steps
-        block = observation.size(observation.GEO_SITE, k)
+        block = observation.size(self._site_features, k)
         n_sites = len(self.sites)
         obs = np.empty(n_sites * block + observation.size(observation.GEO_SEARCH, k), dtype=np.float32)
         work = sim.site_unfinished_work_s()
@@ -258,7 +265,11 @@ class CENASGeoEnv(gym.Env):
             if k:
                 obs[b + 1 : b + 1 + k] = self._forecasters[i].forecast(values, now_index, k) / INTENSITY_SCALE_G_PER_KWH
             obs[b + 1 + k] = self.gpus[i] / total
-            lo, hi = self._window_min[i], self._window_max[i]
+            if self.version == "v1":  # the episode window's range (not causal)
+                lo, hi = self._window_min[i], self._window_max[i]
+            else:  # the trailing 7 days' (causal)
+                trailing = ctx.trailing_window(i, t)
+                lo, hi = float(trailing.min()), float(trailing.max())
             obs[b + 2 + k] = 0.0 if hi == lo else (now - lo) / (hi - lo)
             obs[b + 3 + k] = work[i] / (self.gpus[i] * self.config.step_s)
         g = n_sites * block

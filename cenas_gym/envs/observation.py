@@ -124,7 +124,14 @@ GEO_SITE: tuple[Feature, ...] = (
     Feature("intensity_rank_window", 0.0, 1.0, "where now lies between the site's episode-window min (0) and max (1)"),
     Feature("unfinished", 0.0, 1e3, "the site's unfinished training work / (its GPUs x step length)"),
 )
-#: ``CENAS-Geo-v1``'s search state, after the sites' blocks.
+#: ``CENAS-Geo-v2``'s site block: v1's with the window rank replaced by the trailing 7 days'
+#: (causal: nothing of the episode's future enters the observation).
+GEO_SITE_V2: tuple[Feature, ...] = tuple(
+    Feature("intensity_rank_7d", 0.0, 1.0, "where now lies between the site's trailing 7 days' min (0) and max (1)")
+    if f.name == "intensity_rank_window" else f
+    for f in GEO_SITE
+)
+#: ``CENAS-Geo-v1``'s (and ``-v2``'s) search state, after the sites' blocks.
 GEO_SEARCH: tuple[Feature, ...] = (
     Feature("hour_sin", -1.0, 1.0, "sin of the hour of day (UTC)"),
     Feature("hour_cos", -1.0, 1.0, "cos of the hour of day (UTC)"),
@@ -134,6 +141,10 @@ GEO_SEARCH: tuple[Feature, ...] = (
     Feature("queue", 0.0, 1.0, "screened candidates queued / queue_cap"),
     Feature("trained", 0.0, 20.0, "architectures trained / 1000"),
 )
+
+
+#: The geo site block of each geo env version.
+GEO_SITE_VERSIONS: dict[str, tuple[Feature, ...]] = {"v1": GEO_SITE, "v2": GEO_SITE_V2}
 
 
 def size(table: tuple[Feature, ...], forecast_hours: int) -> int:

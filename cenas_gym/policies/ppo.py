@@ -184,3 +184,34 @@ class PPOPolicy:
         action, _ = self.model.predict(self.features(observation, info), deterministic=True)
         return int(np.asarray(action).reshape(-1)[0])
 
+
+
+class GeoPPOPolicy(PPOPolicy):
+    """A saved PPO agent for the geo env (``CENAS-Geo-v2``, :mod:`cenas_gym.rl.agent_train`):
+    training GPUs per site from the env's observation. :func:`cenas_gym.policies.geo.run_geo_policy`
+    plays it through the env with the options it was trained with (:attr:`env_options`:
+    version, forecaster)."""
+
+    def __init__(self, model, stats: dict[str, Any], path: str | Path, meta: dict[str, Any] | None = None) -> None:
+        super().__init__(model, stats, path, meta)
+        self.name = f"ppo-geo:{path}"
+        self.env_options["version"] = (meta or {}).get("env_kwargs", {}).get("version", "v2")
+
+    def reset(self, context: Any, rng: np.random.Generator) -> None:  # a GeoContext
+        self.ctx = context
+        self.rng = rng
+        nvec = getattr(self.model.action_space, "nvec", None)
+        if nvec is None or list(nvec) != [n + 1 for n in context.n_gpus]:
+            raise ValueError(f"{self.name}: trained for sites with {None if nvec is None else [int(n) - 1 for n in nvec]} "
+                             f"GPUs, the run's sites have {list(context.n_gpus)}")
+
+    def features(self, observation, info: dict[str, Any]) -> np.ndarray:
+        if observation is None:
+            raise ValueError(f"{self.name} reads the env's observation: play it with run_geo_policy (through CENAS-Geo-v2)")
+        s = self.stats
+        normed = (np.asarray(observation, np.float32).reshape(-1) - s["mean"]) / np.sqrt(s["var"] + s["epsilon"])
+        return np.clip(normed, -s["clip_obs"], s["clip_obs"]).astype(np.float32)
+
+    def act(self, observation, info: dict[str, Any]) -> np.ndarray:
+        action, _ = self.model.predict(self.features(observation, info), deterministic=True)
+        return np.asarray(action, dtype=np.int64).reshape(-1)

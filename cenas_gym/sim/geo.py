@@ -34,13 +34,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
 import pandas as pd
 
 from cenas_gym.carbon.trace import CarbonTrace
-from cenas_gym.sim.episodes import resolve_start
+from cenas_gym.sim.episodes import TRAILING_HOURS, resolve_start
 from cenas_gym.search.nasbench import ArchTable
 from cenas_gym.sim.simulator import SimConfig, Simulator, _is_int
 
@@ -76,18 +77,31 @@ class Site:
 SiteSpec = Union[Site, str, tuple]
 
 
-def parse_site(text: str) -> Site:
+CSV_SUFFIXES = (".csv", ".csv.gz")  # a site spec whose trace part ends so names a trace file
+
+
+def parse_site(text: str, fill_gaps: bool = False) -> Site:
     """A site from ``NAME:YEAR:GPUS`` (a shipped trace name and a GPU count), e.g.
-    ``"NO:2022:2"`` or ``"ES:2022:lca:4"``; the site is named by the zone (``"NO"``)."""
+    ``"NO:2022:2"`` or ``"ES:2022:lca:4"``, named by the zone (``"NO"``); or from
+    ``PATH.csv:GPUS`` (a trace file, read by :meth:`CarbonTrace.from_csv` with ``fill_gaps``),
+    named by the file's stem (``"grid_a"`` for ``data/grid_a.csv``)."""
     trace_name, sep, gpus = str(text).strip().rpartition(":")
-    if not sep or ":" not in trace_name:
-        raise ValueError(f"site {text!r}: expected NAME:YEAR:GPUS, e.g. NO:2022:2 (a shipped trace name, then GPUs)")
+    is_file = trace_name.lower().endswith(CSV_SUFFIXES)
+    if not sep or (":" not in trace_name and not is_file):
+        raise ValueError(f"site {text!r}: expected NAME:YEAR:GPUS (a shipped trace name, then GPUs), e.g. NO:2022:2, "
+                         f"or PATH.csv:GPUS")
     try:
         n_gpus = int(gpus)
     except ValueError:
         raise ValueError(f"site {text!r}: GPUS must be a positive integer, got {gpus!r}") from None
     if n_gpus < 1:
         raise ValueError(f"site {text!r}: GPUS must be a positive integer, got {n_gpus}")
+    if is_file:
+        if not Path(trace_name).is_file():
+            raise ValueError(f"site {text!r}: trace file {trace_name!r} not found")
+        trace = CarbonTrace.from_csv(trace_name, fill_gaps=fill_gaps)
+        stem = Path(trace_name).name
+        return Site(stem[: -len(next(x for x in CSV_SUFFIXES[::-1] if stem.lower().endswith(x)))], trace, n_gpus)
     try:
         trace = CarbonTrace.load(trace_name)
     except (KeyError, ValueError) as err:
@@ -95,8 +109,9 @@ def parse_site(text: str) -> Site:
     return Site(trace_name.split(":")[0], trace, n_gpus)
 
 
-def make_sites(specs: Sequence[SiteSpec] | None = None) -> list[Site]:
-    """Sites from specs: a :class:`Site`, a ``"NAME:YEAR:GPUS"`` string, or a tuple
+def make_sites(specs: Sequence[SiteSpec] | None = None, fill_gaps: bool = False) -> list[Site]:
+    """Sites from specs: a :class:`Site`, a ``"NAME:YEAR:GPUS"`` or ``"PATH.csv:GPUS"`` string
+    (trace files read with ``fill_gaps``: :func:`parse_site`), or a tuple
     ``(trace, n_gpus)`` / ``(name, trace, n_gpus)`` with ``trace`` a shipped name or a
     :class:`CarbonTrace`. ``None`` gives :data:`DEFAULT_SITES`. Names must be unique."""
     specs = DEFAULT_SITES if specs is None else specs
@@ -107,7 +122,7 @@ def make_sites(specs: Sequence[SiteSpec] | None = None) -> list[Site]:
         if isinstance(spec, Site):
             sites.append(spec)
         elif isinstance(spec, str):
-            sites.append(parse_site(spec))
+            sites.append(parse_site(spec, fill_gaps))
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, trace, n_gpus = spec if len(spec) == 3 else (None, *spec)
             if isinstance(trace, str):
@@ -351,6 +366,13 @@ class GeoContext:
     def episode_window(self, site: int) -> np.ndarray:
         """A site's intensities over the episode."""
         return self.intensity_g_per_kwh[site][self.start : self.start + self.n_steps]
+
+    def trailing_window(self, site: int, step: int) -> np.ndarray:
+        """A site's intensities over the trailing 7 days up to and including ``step`` (causal;
+        shorter near the trace's first hour)."""
+        steps = max(1, int(round(TRAILING_HOURS * 3600 / self.step_s)))
+        end = self.start + step + 1
+        return self.intensity_g_per_kwh[site][max(0, end - steps) : end]
 
 
 @dataclass
