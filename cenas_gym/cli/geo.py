@@ -22,18 +22,19 @@ def add_geo_options(p: argparse.ArgumentParser) -> None:
     from cenas_gym.sim.geo import DEFAULT_SITES
 
     p.add_argument("--sites", metavar="NAME:YEAR:GPUS,...", default=None,
-                   help=f"run one search over several sites (CENAS-Geo-v1), e.g. {','.join(DEFAULT_SITES)}; "
+                   help=f"run one search over several sites (CENAS-Geo-v1), e.g. {','.join(DEFAULT_SITES)}; a site "
+                        f"is a shipped trace and its GPUs, or a trace file PATH.csv:GPUS (see --fill-gaps); "
                         f"policies: {', '.join(GEO_POLICIES)}")
 
 
-def sites_from_text(text: str):  # -> list[Site]
+def sites_from_text(text: str, fill_gaps: bool = False):  # -> list[Site]
     from cenas_gym.sim.geo import make_sites
 
     specs = [s.strip() for s in text.split(",") if s.strip()]
     if not specs:
-        raise ValueError("--sites: give at least one NAME:YEAR:GPUS, e.g. NO:2022:2")
+        raise ValueError("--sites: give at least one NAME:YEAR:GPUS (or PATH.csv:GPUS), e.g. NO:2022:2")
     try:
-        return make_sites(specs)
+        return make_sites(specs, fill_gaps)
     except ValueError as err:
         raise ValueError(f"--sites: {err}") from None
 
@@ -61,7 +62,7 @@ def cmd_run_geo(args: argparse.Namespace) -> int:
         raise ValueError("--gpus does not apply with --sites (each site gives its GPUs: NAME:YEAR:GPUS)")
     if args.trajectory is not None:
         _check_output_dir(args.trajectory, "--trajectory")
-    sites = sites_from_text(args.sites)
+    sites = sites_from_text(args.sites, args.fill_gaps)
     policy = make_geo_policy(args.policy)
     task = _task_from_args(args, "fixed-time")
     from cenas_gym.cli.options import screening_fields
@@ -120,7 +121,8 @@ def geo_grid_from_args(args: argparse.Namespace):  # -> GeoGrid
         raise ValueError("--traces/--trace-file do not apply to --preset geo; use --sites NAME:YEAR:GPUS,...")
     grid = GEO_PRESET
     sites = tuple(_split(args.sites)) if args.sites else grid.sites
-    sites_from_text(",".join(sites))  # clear errors before running
+    fill_gaps = bool(getattr(args, "fill_gaps", False))
+    sites_from_text(",".join(sites), fill_gaps)  # clear errors before running
     if args.policies is not None:
         policies = tuple(_split(args.policies))
     elif args.sites:
@@ -136,6 +138,7 @@ def geo_grid_from_args(args: argparse.Namespace):  # -> GeoGrid
     config = config.with_(**screening_fields(args))
     grid = replace(
         grid,
+        fill_gaps=fill_gaps,
         sites=sites,
         policies=policies,
         windows=tuple(_split(args.windows)) if args.windows is not None else grid.windows,

@@ -21,7 +21,8 @@ def add_trace_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--trace-file", metavar="PATH", default=None,
                    help="CSV trace (Electricity Maps export, EIA/dc-rl file, or timestamp,value)")
     p.add_argument("--fill-gaps", action="store_true",
-                   help="with --trace-file: fill missing hours/values by linear interpolation")
+                   help="with --trace-file (or --sites PATH.csv:GPUS): fill missing hours/values by linear "
+                        "interpolation")
 
 
 def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
@@ -31,7 +32,7 @@ def trace_from_args(args: argparse.Namespace):  # -> CarbonTrace
     if args.trace_file is not None:
         return say_notes(CarbonTrace.from_csv(args.trace_file, fill_gaps=args.fill_gaps))
     if args.fill_gaps:
-        raise CLIError("--fill-gaps only applies to --trace-file")
+        raise CLIError("--fill-gaps only applies to --trace-file or to --sites with PATH.csv:GPUS sites")
     return CarbonTrace.load(args.trace or DEFAULT_TRACE)
 
 

@@ -29,6 +29,11 @@ def add_tune(sub: Any) -> None:
     p.add_argument("--optimizer", choices=("lamoo", "random"), default="lamoo", help="search algorithm (default lamoo)")
     p.add_argument("--accounting", choices=sorted(ACCOUNTING_PRESETS), default="default", help="accounting preset")
     add_screening_options(p)
+    p.add_argument("--sites", metavar="A:Y:G,B:Y:G,...", action="append", default=None,
+                   help="tune the geo baselines instead (geo-greedy:2..18, geo-rule:K:Q:S grid) on these sites; "
+                        "repeat for several site sets (same windows on each); needs --windows")
+    p.add_argument("--windows", metavar="ISO,ISO", default=None, help="with --sites: window starts (UTC)")
+    p.add_argument("--fill-gaps", action="store_true", help="with --sites: fill gaps in CSV site traces")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     p.set_defaults(func=cmd_tune)
 
@@ -49,11 +54,25 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise CLIError(f"--jobs must be >= 1, got {args.jobs}")
     _check_output_dir(str(Path(args.out).expanduser()), "--out")
-    candidates = _split(args.candidates) if args.candidates else list(FIXED_CANDIDATES + THRESHOLD_CANDIDATES)
-    config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting,
-                       **screening_fields(args))
-    scores, best, results = tune(task, _split(args.traces), parse_seeds(args.seeds), config, candidates,
-                                 jobs=args.jobs, backend="process" if args.jobs > 1 else "serial")
+    backend = "process" if args.jobs > 1 else "serial"
+    if args.sites:
+        from cenas_gym.cli.geo import sites_from_text
+        from cenas_gym.compare.tune import GEO_CANDIDATES, tune_geo
+
+        if not args.windows:
+            raise CLIError("tune --sites: give --windows ISO,ISO (window starts on the training part of the traces)")
+        for text in args.sites:
+            sites_from_text(text, args.fill_gaps)  # fail before running on a bad site
+        candidates = _split(args.candidates) if args.candidates else list(GEO_CANDIDATES)
+        config = SimConfig(optimizer=args.optimizer, accounting=args.accounting, **screening_fields(args))
+        scores, best, results = tune_geo(task, [_split(text) for text in args.sites], _split(args.windows),
+                                         parse_seeds(args.seeds), config, candidates, jobs=args.jobs, backend=backend)
+    else:
+        candidates = _split(args.candidates) if args.candidates else list(FIXED_CANDIDATES + THRESHOLD_CANDIDATES)
+        config = SimConfig(n_gpus=args.gpus, optimizer=args.optimizer, accounting=args.accounting,
+                           **screening_fields(args))
+        scores, best, results = tune(task, _split(args.traces), parse_seeds(args.seeds), config, candidates,
+                                     jobs=args.jobs, backend=backend)
     write_report(args.out, task, scores, best, results, command_line())
     print((Path(args.out) / "tune.md").read_text(encoding="utf-8"))
     return 0

@@ -44,13 +44,14 @@ class GeoGrid:
     seeds: tuple[int, ...] = (0,)
     task: Task = field(default_factory=lambda: make_task("target"))
     config: SimConfig = field(default_factory=SimConfig)
+    fill_gaps: bool = False  #: fill gaps in ``PATH.csv:GPUS`` site traces (:func:`~cenas_gym.sim.geo.parse_site`)
 
     def runs(self) -> list[GeoRunSpec]:
         """Every run, in a fixed order: window, seed, policy. Raises ``ValueError`` for an
         unknown policy or a ``single:SITE`` that names no site of the grid."""
         for policy in self.policies:
             make_geo_policy(policy)  # fail before running on a bad name
-        names = [s.name for s in make_sites(self.sites)]
+        names = [s.name for s in make_sites(self.sites, self.fill_gaps)]
         for policy in self.policies:
             if policy.startswith("single:") and policy.partition(":")[2] not in names:
                 raise ValueError(f"policy {policy!r}: no site named {policy.partition(':')[2]!r}; sites are {names}")
@@ -58,7 +59,8 @@ class GeoGrid:
         for window in self.windows:
             for seed in self.seeds:
                 for policy in self.policies:
-                    specs.append(GeoRunSpec(len(specs), policy, window, seed, tuple(self.sites), self.task, self.config))
+                    specs.append(GeoRunSpec(len(specs), policy, window, seed, tuple(self.sites), self.task, self.config,
+                                            self.fill_gaps))
         return specs
 
 
@@ -73,6 +75,7 @@ class GeoRunSpec:
     sites: tuple[str, ...]
     task: Task
     config: SimConfig
+    fill_gaps: bool = False
 
     def play(self) -> dict[str, Any]:
         """Play it: a flat row whose ``"trajectory"`` holds the regret and per-site series."""
@@ -98,7 +101,7 @@ GEO_PRESET = GeoGrid(
 
 def run_geo_one(spec: GeoRunSpec) -> dict[str, Any]:
     """Play one geo spec; returns its row, the per-run ``"trajectory"`` included."""
-    sites = make_sites(spec.sites)
+    sites = make_sites(spec.sites, spec.fill_gaps)
     sim = run_geo_policy(make_geo_policy(spec.policy), spec.task.apply(spec.config), sites, spec.seed, spec.window)
     s = sim.summary()
     row: dict[str, Any] = {"policy": spec.policy, "window": spec.window, "seed": spec.seed, "task": spec.task.name}
@@ -222,7 +225,7 @@ def plot(results: pd.DataFrame, trajectories: Sequence[dict], grid: GeoGrid, out
     import matplotlib.pyplot as plt
 
     traces = {(r.policy, r.window, r.seed): t for r, t in zip(results.itertuples(), trajectories)}
-    names = [s.name for s in make_sites(grid.sites)]
+    names = [s.name for s in make_sites(grid.sites, grid.fill_gaps)]
     window, seed = grid.windows[0], grid.seeds[0]
     geo = [p for p in grid.policies if not p.startswith("single:")]
     fig, axes = plt.subplots(len(names), 1, figsize=(10, 2.2 * len(names)), sharex=True)

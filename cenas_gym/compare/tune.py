@@ -36,6 +36,12 @@ from cenas_gym.sim.simulator import SimConfig
 from cenas_gym.sim.tasks import Task
 
 FIXED_CANDIDATES = tuple(f"fixed:{k}" for k in range(1, 9))
+#: Geo candidates (``cenas-gym tune --sites``): how many GPUs train at the cleanest sites now
+#: (``geo-greedy:N``) and the clean-sites-first rule (``geo-rule:K:Q:S``) over a grid; the
+#: geo heuristic and geo-vanilla compete too.
+GEO_CANDIDATES = (("geo-vanilla", "geo-heuristic") + tuple(f"geo-greedy:{n}" for n in range(2, 19, 2))
+                  + tuple(f"geo-rule:{k}:{q:g}:{s:g}" for k in (0, 1, 2) for q in (0.25, 0.5, 0.75)
+                          for s in (0.5, 0.75, 1.0)))
 THRESHOLD_CANDIDATES = tuple(f"threshold:{p}" for p in range(10, 100, 10))
 REFERENCE = "heuristic"  # played with the candidates for reference, never a winner
 
@@ -71,10 +77,10 @@ def score(results: pd.DataFrame, task: Task) -> pd.DataFrame:
     return frame.sort_values(["score", "policy"], kind="stable").reset_index(drop=True)
 
 
-def winners(scores: pd.DataFrame) -> dict[str, str]:
-    """The best-scoring ``fixed:K`` and ``threshold:P`` (``{"fixed": ..., "threshold": ...}``)."""
+def winners(scores: pd.DataFrame, families: Sequence[str] = ("fixed", "threshold")) -> dict[str, str]:
+    """The best-scoring member of each family (``{"fixed": "fixed:4", "threshold": ...}``)."""
     out = {}
-    for family in ("fixed", "threshold"):
+    for family in families:
         mine = scores[scores["policy"].str.startswith(family + ":")]
         if not mine.empty:
             out[family] = str(mine.iloc[0]["policy"])  # best first
@@ -99,6 +105,37 @@ def tune(
     results, _ = run_grid(grid, jobs=jobs, backend=backend, progress=progress)
     scores = score(results, task)
     return scores, winners(scores[scores["policy"] != REFERENCE]), results
+
+
+def tune_geo(
+    task: Task,
+    site_sets: Sequence[Sequence[str]],
+    windows: Sequence[str],
+    seeds: Sequence[int],
+    config: SimConfig | None = None,
+    candidates: Sequence[str] = GEO_CANDIDATES,
+    jobs: int = 1,
+    backend: str = "serial",
+    progress: bool = True,
+) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame]:
+    """Play geo ``candidates`` on every site set x window x seed; returns (scores, the best
+    ``geo-greedy`` and ``geo-rule``, one row per run with its ``sites``)."""
+    from cenas_gym.compare.geo import GeoGrid
+
+    specs = []
+    for sites in site_sets:
+        grid = GeoGrid(sites=tuple(sites), policies=tuple(candidates), windows=tuple(windows), seeds=tuple(seeds),
+                       task=task, config=config or SimConfig())
+        specs += grid.runs()
+    results, _ = run_grid(specs, jobs=jobs, backend=backend, progress=progress)
+    results.insert(1, "sites", [",".join(spec.sites) for spec in specs])
+    results["trace"] = results["sites"]
+    results["start"] = results["window"]
+    cfg = config or SimConfig()
+    results["optimizer"], results["accounting"] = cfg.optimizer, cfg.accounting
+    results["gpus"] = [sum(int(s.rpartition(":")[2]) for s in spec.sites) for spec in specs]
+    scores = score(results, task)
+    return scores, winners(scores, ("geo-greedy", "geo-rule")), results
 
 
 def write_report(outdir: str | Path, task: Task, scores: pd.DataFrame, best: dict[str, str],
@@ -129,7 +166,8 @@ def write_report(outdir: str | Path, task: Task, scores: pd.DataFrame, best: dic
         "",
         f"- settings: {json.dumps(settings)}",
         f"- score (lower is better): {what}",
-        f"- winners: {', '.join(f'{k}: `{v}`' for k, v in best.items())} (`{REFERENCE}` shown for reference)",
+        f"- winners: {', '.join(f'{k}: `{v}`' for k, v in best.items())}"
+        + (f" (`{REFERENCE}` shown for reference)" if REFERENCE in set(scores["policy"]) else ""),
         "",
         "| " + " | ".join(cols) + " |",
         "|---|" + "---:|" * (len(cols) - 1),

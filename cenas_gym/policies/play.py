@@ -58,11 +58,15 @@ def _shipped_task_agent(name: str, stem: str) -> Callable[[str], Policy]:
 
 #: Learned agents by the text before ``":"``: (usage, loader of the text after ``":"``).
 #: ``ppo-target`` / ``ppo-budget``: the causal task agents (agents/MODEL_CARD_target.md,
-#: agents/MODEL_CARD_budget.md), played through CENAS-v1 with the run's task.
+#: agents/MODEL_CARD_budget.md), played through CENAS-v1 with the run's task; ``ppo-timing``
+#: (agents/MODEL_CARD_timing.md) through CENAS-v2 (same observation, v2 simulator settings
+#: taken from the run).
 LEARNED: dict[str, tuple[str, Callable[[str], Policy], str]] = {
     "ppo": ("ppo[:PATH]", _ppo, "the shipped CENAS-v0 PPO agent, or a saved one (needs the rl extra)"),
     "ppo-target": ("ppo-target", _shipped_task_agent("ppo-target", "ppo_target"), "the shipped target-task agent"),
     "ppo-budget": ("ppo-budget", _shipped_task_agent("ppo-budget", "ppo_budget"), "the shipped budget-task agent"),
+    "ppo-timing": ("ppo-timing", _shipped_task_agent("ppo-timing", "ppo_timing"),
+                   "the shipped timing agent: target task, shared accounting, CENAS-Target-v2 observation"),
 }
 
 

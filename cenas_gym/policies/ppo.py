@@ -113,7 +113,8 @@ class PPOPolicy:
     * the ``CENAS-v0`` agent (no ``env_id`` in its ``.train.json``): the v0 observation plus
       the episode-window features of :mod:`cenas_gym.policies.features`;
     * a task agent (:mod:`cenas_gym.rl.task_train`; ``env_id`` ``CENAS-Target-v1`` or
-      ``CENAS-Budget-v1``): the v1 observation only (causal), with the env options it was
+      ``CENAS-Budget-v1``; or :mod:`cenas_gym.rl.agent_train`'s ``ppo-timing`` on
+      ``CENAS-Target-v2``): the v1 observation only (causal), with the env options it was
       trained with (``forecaster``) in :attr:`env_options`.
     """
 
@@ -126,8 +127,8 @@ class PPOPolicy:
         self.name = f"ppo:{path}"
         self.ctx: EpisodeContext | None = None
         meta = meta or {}
-        #: ``"v0"`` (window features appended) or ``"v1"`` (the observation alone).
-        self.env_version: str = "v1" if meta.get("env_id") else "v0"
+        #: ``"v0"`` (window features appended), ``"v1"`` or ``"v2"`` (the observation alone).
+        self.env_version: str = (meta.get("env_kwargs") or {}).get("version") or ("v1" if meta.get("env_id") else "v0")
         #: the task the agent was trained for (``None``: the v0 agent).
         self.task: str | None = meta.get("task")
         #: env arguments the observation depends on (forecaster), as trained.
