@@ -199,7 +199,7 @@ def make_geo_policy(name: str) -> Any:
 
 def sites_for(policy: _GeoBase, sites: Sequence[Site]) -> list[Site]:
     """The sites a policy runs on: all, or the one a ``single:SITE`` policy names."""
-    if policy.only_site is None:
+    if getattr(policy, "only_site", None) is None:
         return list(sites)
     chosen = [s for s in sites if s.name == policy.only_site]
     if not chosen:
