@@ -4,6 +4,7 @@ comparison plots use it."""
 from __future__ import annotations
 
 import itertools
+from unittest import mock
 
 import numpy as np
 
@@ -60,8 +61,6 @@ def test_plots_use_the_palette(tmp_path):
         return []
 
     results = pd.DataFrame({"policy": policies, "trace": "T", "window": "W", "seed": 0})
-    import unittest.mock as mock
-
     with mock.patch.multiple(plots, _plot_quality=spy, _plot_hv=spy, _plot_allocation=spy, _plot_bars=spy,
                              _plot_budgets=spy), mock.patch.object(plots, "_setting", lambda r: r["trace"]):
         plots.plot_all(results, [], tmp_path)
