@@ -4,4 +4,5 @@ import sys
 
 from cenas_gym.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (API docs, inspection) runs nothing
+    sys.exit(main())

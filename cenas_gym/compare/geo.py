@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cenas_gym.compare.palette import policy_colors
 from cenas_gym.compare.stats import mean_ci
 from cenas_gym.compare.summary import _ci_text
 
@@ -228,6 +229,7 @@ def plot(results: pd.DataFrame, trajectories: Sequence[dict], grid: GeoGrid, out
     names = [s.name for s in make_sites(grid.sites, grid.fill_gaps)]
     window, seed = grid.windows[0], grid.seeds[0]
     geo = [p for p in grid.policies if not p.startswith("single:")]
+    colors = policy_colors(grid.policies)  # distinct for up to 20 policies
     fig, axes = plt.subplots(len(names), 1, figsize=(10, 2.2 * len(names)), sharex=True)
     axes = np.atleast_1d(axes)
     for ax, name in zip(axes, names):
@@ -236,7 +238,8 @@ def plot(results: pd.DataFrame, trajectories: Sequence[dict], grid: GeoGrid, out
         longest = max(runs.values(), key=len, default=[])
         ax.plot([r[1] for r in longest], [r[2] for r in longest], color="0.6", lw=1.0)
         for policy, rows in runs.items():
-            ax2.step([r[1] for r in rows], [r[3] for r in rows], where="post", lw=1.2, label=policy)
+            ax2.step([r[1] for r in rows], [r[3] for r in rows], where="post", lw=1.2, label=policy,
+                     color=colors[policy])
         ax.set_ylabel(f"{name}\ngCO2eq/kWh (grey)")
         ax2.set_ylabel("GPUs training")
     axes[0].set_title(f"Training GPUs per site over its intensity ({window}, seed {seed})")
@@ -253,7 +256,7 @@ def plot(results: pd.DataFrame, trajectories: Sequence[dict], grid: GeoGrid, out
             curves = [np.log10(traces[(policy, w, s)]["regret"]) for s in grid.seeds]
             n = max(len(c) for c in curves)
             padded = np.array([np.pad(c, (0, n - len(c)), mode="edge") for c in curves])  # ended runs hold
-            ax.plot(np.arange(1, n + 1), padded.mean(axis=0), lw=1.2, label=policy)
+            ax.plot(np.arange(1, n + 1), padded.mean(axis=0), lw=1.2, label=policy, color=colors[policy])
         if grid.task.target_regret is not None:
             ax.axhline(math.log10(grid.task.target_regret), color="k", ls=":", lw=0.8)
         ax.set_title(w, fontsize=9)
@@ -268,7 +271,7 @@ def plot(results: pd.DataFrame, trajectories: Sequence[dict], grid: GeoGrid, out
     for i, policy in enumerate(grid.policies):
         r = results[(results.policy == policy) & (results.reached_target == True)]  # noqa: E712
         x = i + np.linspace(-0.25, 0.25, max(len(r), 1))[: len(r)]
-        ax.scatter(x, r.kg_to_target.astype(float), s=10, alpha=0.7)
+        ax.scatter(x, r.kg_to_target.astype(float), s=10, alpha=0.7, color=colors[policy])
     ax.set_yscale("log")
     ax.set_xticks(range(len(grid.policies)), grid.policies, rotation=25, ha="right", fontsize=8)
     ax.set_ylabel("kg CO2eq to target")

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from cenas_gym.compare.palette import policy_colors
 from cenas_gym.compare.stats import mean_ci
 from cenas_gym.compare.summary import ATTAINMENT_LEVELS, _setting, attainment, kg_to_level
 from cenas_gym.sim.simulator import REGRET_FLOOR
@@ -68,7 +69,7 @@ def plot_all(results: pd.DataFrame, trajectories: Sequence[pd.DataFrame], outdir
     r["setting"] = _setting(r)
     policies = list(dict.fromkeys(r["policy"]))
     settings = list(dict.fromkeys(r["setting"]))
-    colors = {p: plt.get_cmap("tab10")(i % 10) for i, p in enumerate(policies)}
+    colors = policy_colors(policies)  # distinct for up to 20 policies
     written = []
     for plot in (_plot_quality, _plot_hv, _plot_allocation, _plot_bars, _plot_budgets):
         written += plot(plt, r, trajectories, outdir, policies, settings, colors)
