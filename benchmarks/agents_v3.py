@@ -211,6 +211,47 @@ def markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def training_tail(folder: Path, stem: str) -> tuple[float, float]:
+    """(attainment, mean kg) over the last fifth of a run's PPO training episodes."""
+    curve = pd.read_csv(folder / f"{stem}.episodes.csv")
+    ppo = curve[curve.phase == "ppo"]
+    tail = ppo.iloc[-max(1, len(ppo) // 5):]
+    return float(tail.reached_target.mean()), float(tail.carbon_kg.mean())
+
+
+def shipped_seed(runs: Path, stem: str) -> Path:
+    """The seed to ship, from training alone: highest attainment over the last fifth of its
+    training episodes, then the lowest mean kg there."""
+    scored = [(-training_tail(f, stem)[0], training_tail(f, stem)[1], f.name, f) for f in sorted(runs.glob("seed*"))]
+    return min(scored)[3]
+
+
+def plot_curves(runs: Path, stem: str, out: Path, window: int = 100) -> Path:
+    """Learning curves: rolling mean kg of the training episodes per seed, the teacher's mean."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    teacher = []
+    for folder in sorted(runs.glob("seed*")):
+        curve = pd.read_csv(folder / f"{stem}.episodes.csv")
+        teacher.append(curve[curve.phase == "teacher"].carbon_kg.mean())
+        ppo = curve[curve.phase == "ppo"]
+        ax.plot(ppo.timesteps, ppo.carbon_kg.rolling(window, min_periods=1).mean(), label=f"PPO {folder.name}")
+    ax.axhline(float(np.mean(teacher)), color="k", ls="--", label="teacher (cloned baseline), its episodes")
+    ax.set_xlabel("PPO timesteps (after cloning)")
+    ax.set_ylabel(f"kg CO2eq per training episode ({window}-episode mean)")
+    ax.set_title(f"{stem}: training windows")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = out / "learning_curve.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--agent", choices=("ppo-geo", "ppo-timing"), required=True)
@@ -228,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     results = pd.DataFrame(rows)
     results.to_csv(out / "results.csv", index=False, lineterminator="\n")
     frame, lines = verdict(results)
+    if args.runs is not None:
+        from cenas_gym.rl.agent_train import AGENTS
+
+        stem = AGENTS[args.agent].stem
+        chosen = shipped_seed(args.runs, stem)
+        lines.append(f"shipped seed (chosen from training episodes only, before this evaluation): {chosen.name}")
+        plot_curves(args.runs, stem, out)
     command = "python benchmarks/agents_v3.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = "\n".join([f"# {args.agent} on held-out cases", "", f"Command: `{command}`", "",
                       f"{results.case.nunique()} paired cases; method: benchmarks/agents_v3.py docstring.", "",
