@@ -51,7 +51,7 @@ import pandas as pd
 
 from cenas_gym.sim.accounting import get_accounting
 from cenas_gym.search.candidates import CandidateQueue
-from cenas_gym.carbon import CarbonTrace
+from cenas_gym.carbon.trace import CarbonTrace
 from cenas_gym.search.estimators import (  # noqa: F401  (the forward-pass constants, re-exported)
     ESTIMATOR_SPECS,
     FORWARD_SHARE_OF_TRAINING,
