@@ -81,7 +81,7 @@ AGENTS: dict[str, AgentSpec] = {
     "ppo-timing": AgentSpec(
         name="ppo-timing", stem="ppo_timing", env_id="CENAS-Target-v2",
         env_kwargs={"version": "v2", "forecaster": "yesterday"},
-        teacher="fixed:4", bc_episodes=40,
+        teacher="fixed:5", bc_episodes=40,
         notes="single site, 8 GPUs, target task (regret 0.002 within 160 h), shared accounting, partition "
               "screening with the acc12 estimate (the v2 defaults); one training trace per episode",
     ),
