@@ -89,6 +89,9 @@ def test_suite_is_frozen_and_written_down() -> None:
     config = CENAS_BENCH_1.config
     assert (config.n_gpus, config.optimizer, config.accounting, config.objectives.cost) == (
         8, "lamoo", "default", "raspi4_latency_ms")
+    from cenas_gym.search.nasbench import ArchTable
+
+    assert config.objectives.reference_point(ArchTable.load()) == (0.0, 98.887521)  # as benchmarks/CENAS-Bench-1.md says
     # a changed suite is another suite: another hash, and a subset says so in its version
     assert TINY.version == "CENAS-Bench-1-subset" and TINY.content_hash() != CENAS_BENCH_1_HASH
     assert dataclasses.replace(CENAS_BENCH_1, seeds=(0, 1)).content_hash() != CENAS_BENCH_1_HASH

@@ -151,7 +151,8 @@ def _table(version: str, group: list[tuple[Path, Mapping[str, Any]]], root: str 
     lines += [
         f"{AGGREGATE_NAME}: interquartile mean over every case of the per-case ratio to `heuristic` (kg to target "
         "on the target task, final HV regret on the budget task), below 1 is better; 95 % stratified-bootstrap "
-        "interval. Ranked: entries that play every task. Per task: attained = runs whose final regret is at or "
+        "interval; inf: the policy missed the target where the heuristic reached it in more than a quarter of the "
+        "cases. Ranked: entries that play every task. Per task: attained = runs whose final regret is at or "
         "below the target; kg ratio = geometric mean of paired kg-to-target ratios (pairs in which both reached "
         "it); log10 regret diff = mean paired difference (negative is better); [95 % t-intervals].",
         "",
