@@ -14,6 +14,12 @@
                       [--optimizer lamoo|random] [--accounting default|shared|cenas] [--task T] [--target-regret R]
                       [--carbon-budget-kg X] [--jobs N] [--backend serial|process|ray] [--address ADDR]
                       [--resume] [--force]
+    cenas-gym bench --policy NAME|A,B|all|module:Class [--jobs N] [--store DIR] [--resume] [--force]
+                    [--out ENTRY.json|DIR] [--leaderboard] [--root DIR] [--json]
+                    (the frozen CENAS-Bench-1 suite: score card, JSON entry, LEADERBOARD.md; alone,
+                    --leaderboard rebuilds LEADERBOARD.md from benchmarks/leaderboard/)
+    cenas-gym record --policy NAME --episodes N --out DIR [--env-id ID] [--seed S] [--trace NAME] [--start ISO]
+                     (a Minari dataset for offline RL; needs the offline extra)
 
 Structure (for adding subcommands): one module per subcommand (``cli/<name>.py``) with a
 small ``add_<name>(sub)`` function that takes the argparse subparsers object, adds its parser
@@ -41,9 +47,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from cenas_gym.cli.bench import add_bench
 from cenas_gym.cli.common import ARGV, PROG, CLIError, Stopped, log
 from cenas_gym.cli.compare import add_compare
 from cenas_gym.cli.evaluate import add_evaluate
+from cenas_gym.cli.record import add_record
 from cenas_gym.cli.run import add_run
 from cenas_gym.cli.space import add_space
 from cenas_gym.cli.traces import add_traces
@@ -53,7 +61,7 @@ from cenas_gym.cli.tune import add_tune
 
 #: ``add_*`` functions, in help order; append new subcommands here.
 SUBCOMMANDS: list[Callable[[Any], None]] = [add_traces, add_space, add_run, add_compare, add_train, add_evaluate,
-                                            add_tune]
+                                            add_tune, add_bench, add_record]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,8 @@
 * :func:`make_policy` turns a name into a policy: the rule-based ones of
   :data:`cenas_gym.policies.rules.RULE_BASED` and the learned agents of :data:`LEARNED`
   (``ppo``: the shipped v0 agent, ``ppo:PATH``: a saved one, ``ppo-target`` /
-  ``ppo-budget``: the shipped causal task agents).
+  ``ppo-budget``: the shipped causal task agents), and a user's own policy class,
+  ``module:Class`` or ``path/to/file.py:Class`` (:func:`load_user_policy`).
 * :func:`policy_names` / :func:`default_policies` are the one list of names that help
   texts, error messages, ``compare`` and ``evaluate`` use.
 * :func:`run_policy` plays a policy on the simulator's fast path (or through the env when it
@@ -92,7 +93,8 @@ def default_policies() -> tuple[str, ...]:
 
 
 def make_policy(name: str) -> Policy:
-    """A policy by name (:func:`policy_names`); ``ppo:PATH`` loads a trained agent.
+    """A policy by name (:func:`policy_names`); ``ppo:PATH`` loads a trained agent;
+    ``module:Class`` (or ``file.py:Class``) a policy class of your own (:func:`load_user_policy`).
 
     Raises ``ValueError`` naming the policy and the names there are; ``FileNotFoundError``
     for a missing agent file.
@@ -100,12 +102,84 @@ def make_policy(name: str) -> Policy:
     kind, _, arg = name.partition(":")
     if kind in LEARNED and (arg or name == kind):
         return LEARNED[kind][1](arg)
+    if kind not in RULE_BASED and is_user_policy(name):
+        return load_user_policy(name)
     try:
         return make_rule_based(name)
     except KeyError:
-        raise ValueError(f"unknown policy {name!r}; choose one of {policy_names()}") from None
+        raise ValueError(f"unknown policy {name!r}; choose one of {policy_names()}, or module:Class for a "
+                         "policy class of your own") from None
     except ValueError as err:
         raise ValueError(f"{err}; policy names are {policy_names()}") from None
+
+
+def is_user_policy(name: str) -> bool:
+    """Whether ``name`` reads as ``module:Class`` or ``path/to/file.py:Class`` (a dotted module
+    path or a ``.py`` file, then a class name) rather than a built-in policy name."""
+    target, sep, cls = name.rpartition(":")
+    if not sep or not cls.isidentifier() or not target:
+        return False
+    return target.endswith(".py") or all(part.isidentifier() for part in target.split("."))
+
+
+def load_user_policy(name: str) -> Policy:
+    """A policy class of your own: ``module:Class`` (an importable module) or
+    ``path/to/file.py:Class``, instantiated with no arguments. It must have the
+    :class:`~cenas_gym.policies.rules.Policy` interface: ``reset(context, rng)`` and
+    ``act(observation, info) -> int`` (training GPUs); a missing ``name`` becomes ``name``.
+    Set ``needs_observation = True`` on the class to be played through the env (``act``
+    then gets observations), else it runs on the simulator's fast path (``observation`` is None).
+
+    Raises ``ValueError`` saying what is wrong (no such module, file or class, a class that
+    needs arguments or lacks ``reset``/``act``).
+    """
+    import importlib
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    target, _, cls_name = name.rpartition(":")
+    try:
+        if target.endswith(".py"):
+            path = Path(target).expanduser()
+            if not path.is_file():
+                raise ValueError(f"policy {name!r}: no file {target!r}")
+            module_name = f"_cenas_user_policy_{path.stem}"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ValueError(f"policy {name!r}: cannot load {target!r} as a Python module")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module  # dataclasses and pickling look the module up here
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+    except ModuleNotFoundError as err:
+        if err.name != target.split(".")[0]:
+            raise ValueError(f"policy {name!r}: importing {target!r} failed: {err}") from None
+        raise ValueError(f"unknown policy {name!r}: not a built-in policy ({policy_names()}) and no module "
+                         f"{target!r} on the Python path for module:Class (or give path/to/file.py:Class)") from None
+    except ImportError as err:
+        raise ValueError(f"policy {name!r}: importing {target!r} failed: {err}") from None
+    cls = getattr(module, cls_name, None)
+    if cls is None:
+        raise ValueError(f"policy {name!r}: module {target!r} has no {cls_name!r}")
+    if not isinstance(cls, type):
+        raise ValueError(f"policy {name!r}: {target}.{cls_name} is not a class")
+    try:
+        policy = cls()
+    except TypeError as err:
+        raise ValueError(f"policy {name!r}: {cls_name}() must take no arguments ({err})") from None
+    missing = [m for m in ("reset", "act") if not callable(getattr(policy, m, None))]
+    if missing:
+        raise ValueError(f"policy {name!r}: {cls_name} is not a policy: it has no {' and no '.join(m + '()' for m in missing)} "
+                         "(a policy has reset(context, rng) and act(observation, info) -> training GPUs; "
+                         "see cenas_gym.policies.rules.Policy)")
+    if not isinstance(getattr(policy, "name", None), str):
+        try:
+            policy.name = name
+        except AttributeError:
+            pass
+    return policy
 
 
 def run_policy(
