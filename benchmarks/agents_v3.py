@@ -140,7 +140,12 @@ def jobs_of(agent: str, runs: Path | None) -> list[dict[str, Any]]:
     taken = {name for name, _, _ in policies}
     policies += [(name, "hindsight", None) for name in plans if name not in taken]
     if runs is not None:
-        for folder in sorted(runs.glob("seed*")):
+        folders = sorted(runs.glob("seed*"))
+        if not folders:
+            raise SystemExit(f"--runs {runs}: no seed* folders")
+        for folder in folders:
+            if not (folder / f"{stem}.zip").is_file():
+                raise SystemExit(f"--runs {runs}: {folder / stem}.zip missing (training unfinished?)")
             policies.append((f"{agent}:{folder.name}", "agent", str(folder / f"{stem}.zip")))
     else:
         from cenas_gym.policies.ppo import shipped_agent_path
