@@ -35,7 +35,7 @@ SNIPPET = re.compile(r'^--8<-- "([^"]+)"[ \t]*$', re.MULTILINE)
 def include(target: str) -> str:
     """The text of repository file ``FILE`` or of its section (``FILE:SECTION``)."""
     name, _, section = target.partition(":")
-    text = (REPO / name).read_text(encoding="utf-8")
+    text = _links_from_repo_root((REPO / name).read_text(encoding="utf-8"), (REPO / name).parent)
     if not section:
         return text
     lines = text.splitlines()
@@ -44,6 +44,22 @@ def include(target: str) -> str:
     if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
         raise ValueError(f"docs: {name} must hold one [start:{section}] line and one [end:{section}] line after it")
     return "\n".join(lines[starts[0] + 1:ends[0]])
+
+
+def _links_from_repo_root(markdown: str, file_dir: Path) -> str:
+    """Relative links of a file in ``file_dir`` rewritten relative to the repository root (where
+    an included file's links are resolved from)."""
+
+    def fix(match: re.Match) -> str:
+        text, target, anchor = match.group(1), match.group(2), match.group(3) or ""
+        if re.match(r"^[a-z]+:", target) or target.startswith("/") or file_dir == REPO:
+            return match.group(0)
+        resolved = (file_dir / target).resolve()
+        if not resolved.exists():
+            return match.group(0)
+        return f"[{text}]({resolved.relative_to(REPO).as_posix()}{anchor})"
+
+    return _LINK.sub(fix, markdown)
 
 
 def _envs(name: str) -> Callable[[], str]:
