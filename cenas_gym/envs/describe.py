@@ -66,19 +66,8 @@ def feature_tables() -> dict[str, tuple[Feature, ...]]:
 
 def features_markdown(features: tuple[Feature, ...]) -> str:
     """One row per feature: index in the block (``k`` = forecast hours), name, meaning, bounds."""
-    rows, fixed, with_k = [], 0, False
-
-    def index(n: int, k: bool) -> str:
-        return str(n) if not k else (f"{n}+k" if n else "k")
-
-    for f in features:
-        if f.per_forecast_hour:
-            where = f"{index(fixed, with_k)} .. {index(fixed - 1, True)}"
-            with_k = True
-        else:
-            where = index(fixed, with_k)
-            fixed += 1
-        rows.append((where, f"`{f.name}`", f.meaning, f"{f.low:g}", f"{f.high:g}"))
+    rows = [(where, f"`{f.name}`", f.meaning, f"{f.low:g}", f"{f.high:g}")
+            for where, f in zip(observation.positions(features), features)]
     return table(("index", "feature", "meaning", "Min", "Max"), rows)
 
 

@@ -170,22 +170,28 @@ def observe(table: tuple[Feature, ...], inputs: ObservationInputs, forecast_hour
     return np.array(values, dtype=np.float32)
 
 
-def markdown_table(table: tuple[Feature, ...], first: int = 0) -> str:
-    """The docstring's table (index, feature, Min, Max), ``k`` = forecast hours; from the
-    ``first``-th feature on (the indices count the ones before it)."""
+def positions(table: tuple[Feature, ...]) -> list[str]:
+    """Where each feature sits in the vector, ``k`` = forecast hours: ``"3"``, ``"4 .. 3+k"``."""
 
     def index(fixed: int, with_k: bool) -> str:
         return str(fixed) if not with_k else (f"{fixed}+k" if fixed else "k")
 
-    lines = ["| index | feature | Min | Max |", "|---|---|---|---|"]
-    fixed, with_k = 0, False
-    for i, f in enumerate(table):
+    out, fixed, with_k = [], 0, False
+    for f in table:
         if f.per_forecast_hour:
-            where = f"{index(fixed, with_k)} .. {index(fixed - 1, True)}"
+            out.append(f"{index(fixed, with_k)} .. {index(fixed - 1, True)}")
             with_k = True
         else:
-            where = index(fixed, with_k)
+            out.append(index(fixed, with_k))
             fixed += 1
+    return out
+
+
+def markdown_table(table: tuple[Feature, ...], first: int = 0) -> str:
+    """The docstring's table (index, feature, Min, Max), ``k`` = forecast hours; from the
+    ``first``-th feature on (the indices count the ones before it)."""
+    lines = ["| index | feature | Min | Max |", "|---|---|---|---|"]
+    for i, (where, f) in enumerate(zip(positions(table), table)):
         if i >= first:
             lines.append(f"| {where} | {f.meaning} | {f.low:g} | {f.high:g} |")
     return "\n".join(lines)

@@ -235,6 +235,7 @@ def play_geo_in_env(policy: Any, config: SimConfig, sites: Sequence[Site], seed:
     options: forecaster, forecast hours); returns the finished simulator. Raises ValueError
     when the policy was trained for another task than the run's."""
     from cenas_gym.envs.geo import CENASGeoEnv
+    from cenas_gym.policies.play import play_in_env
     from cenas_gym.sim.episodes import sim_options
     from cenas_gym.sim.tasks import task_of
 
@@ -248,10 +249,4 @@ def play_geo_in_env(policy: Any, config: SimConfig, sites: Sequence[Site], seed:
                       carbon_budget_kg=task.carbon_budget_kg, start=start, **policy.env_options, **options)
     if env.config != config.with_(n_gpus=env.config.n_gpus):
         raise ValueError(f"{policy.name}: the geo env does not reproduce the run's settings")
-    obs, info = env.reset(seed=seed)
-    policy.reset(env.episode_context(), env.policy_rng)
-    done = False
-    while not done:
-        obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
-        done = terminated or truncated
-    return env.simulator
+    return play_in_env(env, policy, seed)
