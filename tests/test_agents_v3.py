@@ -125,3 +125,18 @@ def test_the_issues_commands_run_the_agents_on_trace_files(capsys, tmp_path):
     result = json.loads(capsys.readouterr().out)
     assert [s["site"] for s in result["sites"]] == ["EIA-BPAT_2022", "EIA-CISO_2022", "ES_2022", "EIA-SOCO_2022"]
     assert result["policy"] == "ppo-geo" and np.isfinite(result["carbon_kg"])
+
+
+def test_train_agent_is_reproducible_from_its_seed(capsys, tmp_path):
+    """`cenas-gym train --agent` twice with the same seed: the same learning curve and weights."""
+    curves = []
+    for name in ("a", "b"):
+        argv = ["train", "--agent", "ppo-geo", "--seeds", "3", "--timesteps", "128", "--n-envs", "1",
+                "--out", str(tmp_path / name)]
+        assert main(argv) == 0
+        curves.append((tmp_path / name / "seed3" / "ppo_geo.episodes.csv").read_text())
+        meta = json.loads((tmp_path / name / "seed3" / "ppo_geo.train.json").read_text())
+        assert meta["num_timesteps"] >= 128 and meta["teacher"] == "geo-greedy:10" and meta["bc_mean_prob"] >= 0.9
+    assert curves[0] == curves[1] and curves[0].count("teacher,") == AGENTS["ppo-geo"].bc_episodes
+    weights = [GeoPPOPolicy.load(tmp_path / name / "seed3" / "ppo_geo.zip").model.policy.state_dict() for name in "ab"]
+    assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])

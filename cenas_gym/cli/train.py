@@ -1,5 +1,6 @@
 """``cenas-gym train``: SB3 PPO on CENAS-v0 (hyperparameters: agents/ppo.yml), checkpoints, resume;
-``--task target|budget``: the causal task agents on their v1 ids (:mod:`cenas_gym.rl.task_train`)."""
+``--task target|budget``: the causal task agents on their v1 ids (:mod:`cenas_gym.rl.task_train`);
+``--agent ppo-timing|ppo-geo``: the third-wave agents (:mod:`cenas_gym.rl.agent_train`)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,32 @@ def add_train(sub: Any) -> None:
                       help=f"initial logit bonus of 'all GPUs train' (the agent starts near vanilla; default {default['warm_start']:g})")
     task.add_argument("--target-regret", type=float, default=None, metavar="R",
                       help="training target of the target task (default: the task's)")
+    from cenas_gym.rl.agent_train import AGENTS
+
+    agent = p.add_argument_group("third-wave agents", "--agent clones the best training-split baseline, then PPO "
+                                 "over --n-envs processes (default 2), one agent per --seeds into OUT/seed<N> "
+                                 "(cenas_gym/rl/agent_train.py; --timesteps default 100000)")
+    agent.add_argument("--agent", choices=sorted(AGENTS), default=None, help="train ppo-timing or ppo-geo")
     p.set_defaults(func=cmd_train)
+
+
+def cmd_train_agent(args: argparse.Namespace) -> int:
+    """``train --agent``: :func:`cenas_gym.rl.agent_train.train_agent`, one per seed."""
+    from pathlib import Path
+
+    from cenas_gym.rl.agent_train import train_agent
+
+    for flag, value in (("--resume", args.resume), ("--conf-file", args.conf_file), ("--task", args.task),
+                        ("--forecaster", args.forecaster), ("--warm-start", args.warm_start),
+                        ("--target-regret", args.target_regret), ("--optimizer", args.optimizer)):
+        if value:
+            raise CLIError(f"{flag} does not apply to --agent (its settings: cenas_gym/rl/agent_train.py AGENTS)")
+    seeds = [int(s) for s in _split(args.seeds)] if args.seeds else [args.seed]
+    for seed in seeds:
+        path = train_agent(args.agent, Path(args.out) / f"seed{seed}", seed, args.timesteps or 100_000,
+                           args.n_envs or 2, None if args.max_minutes is None else 60.0 * args.max_minutes)
+        print(f"saved {path}")
+    return 0
 
 
 def cmd_train_task(args: argparse.Namespace) -> int:
@@ -74,6 +100,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         from cenas_gym.rl.train import train_ppo
     except ImportError as err:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
+    if args.agent is not None:
+        return cmd_train_agent(args)
     if args.task is not None:
         return cmd_train_task(args)
     try:
