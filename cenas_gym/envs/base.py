@@ -6,6 +6,7 @@ trace's times.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,3 +50,17 @@ def hour_of_day(times: pd.DatetimeIndex) -> np.ndarray:
     """Hour of the day (UTC, fractional: 13:30 -> 13.5, seconds dropped) of each time."""
     seconds = (times.asi8 // 10**9) % 86400
     return (seconds - seconds % 60) / 3600.0
+
+
+def play_in_env(env: Any, policy: Any, seed: int) -> Any:
+    """Play one episode of ``policy`` (the :mod:`cenas_gym.policies.rules` interface: ``reset``,
+    ``act``) through a ``CENASEnv`` or ``CENASGeoEnv`` (wrapped or not); returns its finished
+    simulator. The policy gets the episode's context and its own random stream."""
+    obs, info = env.reset(seed=seed)
+    base = env.unwrapped
+    policy.reset(base.episode_context(), base.policy_rng)
+    done = False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
+        done = terminated or truncated
+    return base.simulator

@@ -235,7 +235,7 @@ def play_geo_in_env(policy: Any, config: SimConfig, sites: Sequence[Site], seed:
     options: forecaster, forecast hours); returns the finished simulator. Raises ValueError
     when the policy was trained for another task than the run's."""
     from cenas_gym.envs.geo import CENASGeoEnv
-    from cenas_gym.policies.play import play_in_env
+    from cenas_gym.envs.base import play_in_env
     from cenas_gym.sim.episodes import sim_options
     from cenas_gym.sim.tasks import task_of
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 import cenas_gym  # noqa: F401  (registers the env ids)
 from cenas_gym.carbon.trace import CarbonTrace
+from cenas_gym.envs.base import play_in_env
 from cenas_gym.envs.cenas import CENASEnv
 from cenas_gym.sim.episodes import new_episode, sim_options, step_info
 from cenas_gym.search.nasbench import ArchTable
@@ -224,19 +225,6 @@ def observing_env(policy: Policy, config: SimConfig, trace: CarbonTrace, start: 
         raise ValueError(f"{getattr(policy, 'name', policy)}: trained for the {trained_for!r} task, the run is a {task!r} run")
     options = {**sim_options(config), **getattr(policy, "env_options", {})}
     return CENASEnv(trace=trace, start=start, version=version, task=task, **options)
-
-
-def play_in_env(env: gym.Env, policy: Policy, seed: int) -> Simulator:
-    """Play one episode of ``policy`` through a ``CENASEnv`` (wrapped or not); returns its
-    finished simulator. The policy gets the episode's context and its own random stream."""
-    obs, info = env.reset(seed=seed)
-    base = env.unwrapped
-    policy.reset(base.episode_context(), base.policy_rng)
-    done = False
-    while not done:
-        obs, _, terminated, truncated, info = env.step(policy.act(obs, info))
-        done = terminated or truncated
-    return base.simulator
 
 
 def play_episode(
