@@ -29,7 +29,7 @@ import csv
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,6 @@ class AgentSpec:
     bc_episodes: int
     task: str = "target"
     notes: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 AGENTS: dict[str, AgentSpec] = {
@@ -148,8 +147,7 @@ def make_train_env(spec: AgentSpec) -> gym.Env:
     import cenas_gym  # noqa: F401  (registers the ids)
 
     if spec.env_id.startswith("CENAS-Geo"):
-        kwargs = {k: v for k, v in spec.env_kwargs.items()}
-        return SiteSetsEnv(geo_train_sites(), **kwargs)
+        return SiteSetsEnv(geo_train_sites(), **spec.env_kwargs)
     return gym.make(spec.env_id, trace=list(TRAIN_TRACES), **{k: v for k, v in spec.env_kwargs.items() if k != "version"})
 
 
@@ -175,7 +173,7 @@ def collect_teacher(spec: AgentSpec, seed: int, curve: _Curve) -> tuple[np.ndarr
     from cenas_gym.policies.play import make_policy
 
     env = make_train_env(spec)
-    base = env.unwrapped if not isinstance(env, SiteSetsEnv) else env
+    base = env.unwrapped  # a SiteSetsEnv is its own
     teacher = make_geo_policy(spec.teacher) if isinstance(env, SiteSetsEnv) else make_policy(spec.teacher)
     observations, actions = [], []
     for episode in range(spec.bc_episodes):
