@@ -19,7 +19,7 @@ from cenas_gym.cli import main  # noqa: E402
 from cenas_gym.policies.geo import make_geo_policy, run_geo_policy  # noqa: E402
 from cenas_gym.policies.play import make_policy, play_in_env, run_policy  # noqa: E402
 from cenas_gym.policies.ppo import GeoPPOPolicy, PPOPolicy  # noqa: E402
-from cenas_gym.rl.agent_train import AGENTS, GEO_HELD_OUT_SITES  # noqa: E402
+from cenas_gym.rl.agent_train import AGENTS, GEO_HELD_OUT_SITES, ppo_overrides  # noqa: E402
 from cenas_gym.sim.geo import Site, make_sites  # noqa: E402
 from cenas_gym.sim.simulator import SimConfig  # noqa: E402
 from cenas_gym.sim.tasks import make_task  # noqa: E402
@@ -140,3 +140,21 @@ def test_train_agent_is_reproducible_from_its_seed(capsys, tmp_path):
     assert curves[0] == curves[1] and curves[0].count("teacher,") == AGENTS["ppo-geo"].bc_episodes
     weights = [GeoPPOPolicy.load(tmp_path / name / "seed3" / "ppo_geo.zip").model.policy.state_dict() for name in "ab"]
     assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])
+
+
+def test_train_agent_ppo_overrides_are_used_and_recorded(capsys, tmp_path):
+    """`--ppo KEY=NUMBER` (an ablation) reaches PPO and train.json; a bad pair is refused by name."""
+    argv = ["train", "--agent", "ppo-geo", "--seeds", "0", "--timesteps", "64", "--n-envs", "1",
+            "--ppo", "ent_coef=0.02", "n_epochs=2", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    meta = json.loads((tmp_path / "seed0" / "ppo_geo.train.json").read_text())
+    assert meta["ppo"]["ent_coef"] == 0.02 and meta["ppo"]["n_epochs"] == 2 and meta["ppo"]["learning_rate"] == 1e-4
+    assert meta["command"].endswith("--ppo ent_coef=0.02 --ppo n_epochs=2 --out DIR")
+    model = GeoPPOPolicy.load(tmp_path / "seed0" / "ppo_geo.zip").model
+    assert model.ent_coef == 0.02 and model.n_epochs == 2
+    for bad, says in (("ent_coef", "KEY=NUMBER"), ("gamma=high", "'high' is not a number"),
+                      ("n_epochs=2.5", "positive whole number"), ("policy_kwargs=1", "KEY=NUMBER")):
+        with pytest.raises(ValueError, match=says):
+            ppo_overrides([bad])
+    assert main(["train", "--agent", "ppo-geo", "--ppo", "clip=0.2", "--out", str(tmp_path / "x")]) != 0
+    assert "--ppo 'clip=0.2'" in capsys.readouterr().err

@@ -54,6 +54,8 @@ def add_train(sub: Any) -> None:
                                  "over --n-envs processes (default 2), one agent per --seeds into OUT/seed<N> "
                                  "(cenas_gym/rl/agent_train.py; --timesteps default 100000)")
     agent.add_argument("--agent", choices=sorted(AGENTS), default=None, help="train ppo-timing or ppo-geo")
+    agent.add_argument("--ppo", nargs="+", default=[], metavar="KEY=NUMBER",
+                       help="override PPO settings of --agent for an ablation, e.g. --ppo learning_rate=3e-4 ent_coef=0.01")
     p.set_defaults(func=cmd_train)
 
 
@@ -61,8 +63,12 @@ def cmd_train_agent(args: argparse.Namespace) -> int:
     """``train --agent``: :func:`cenas_gym.rl.agent_train.train_agent`, one per seed."""
     from pathlib import Path
 
-    from cenas_gym.rl.agent_train import train_agent
+    from cenas_gym.rl.agent_train import ppo_overrides, train_agent
 
+    try:
+        ppo = ppo_overrides(args.ppo)
+    except ValueError as err:
+        raise CLIError(str(err)) from None
     for flag, value in (("--resume", args.resume), ("--conf-file", args.conf_file), ("--task", args.task),
                         ("--forecaster", args.forecaster), ("--warm-start", args.warm_start),
                         ("--target-regret", args.target_regret), ("--optimizer", args.optimizer)):
@@ -71,7 +77,7 @@ def cmd_train_agent(args: argparse.Namespace) -> int:
     seeds = [int(s) for s in _split(args.seeds)] if args.seeds else [args.seed]
     for seed in seeds:
         path = train_agent(args.agent, Path(args.out) / f"seed{seed}", seed, args.timesteps or 100_000,
-                           args.n_envs or 2, None if args.max_minutes is None else 60.0 * args.max_minutes)
+                           args.n_envs or 2, None if args.max_minutes is None else 60.0 * args.max_minutes, ppo)
         print(f"saved {path}")
     return 0
 
@@ -102,6 +108,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
     if args.agent is not None:
         return cmd_train_agent(args)
+    if args.ppo:
+        raise CLIError("--ppo applies to --agent only (the other agents' settings: agents/ppo.yml or --conf-file)")
     if args.task is not None:
         return cmd_train_task(args)
     try:

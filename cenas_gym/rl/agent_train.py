@@ -230,9 +230,32 @@ class _PPOCurve:
         return PPOCurve()
 
 
+def ppo_overrides(pairs: Sequence[str]) -> dict[str, float]:
+    """``["learning_rate=3e-4", "ent_coef=0.01"]`` -> overrides of :data:`PPO_ARGS` (numbers only;
+    ``n_steps``, ``batch_size`` and ``n_epochs`` must be whole). Raises ValueError naming the
+    pair that is not ``KEY=NUMBER`` of a known numeric setting."""
+    out: dict[str, float] = {}
+    numeric = [k for k, v in PPO_ARGS.items() if isinstance(v, (int, float))]
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or key not in numeric:
+            raise ValueError(f"--ppo {pair!r}: expected KEY=NUMBER with KEY one of {numeric}")
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"--ppo {pair!r}: {text!r} is not a number") from None
+        if isinstance(PPO_ARGS[key], int):
+            if not value.is_integer() or value < 1:
+                raise ValueError(f"--ppo {pair!r}: {key} must be a positive whole number")
+            value = int(value)
+        out[key] = value
+    return out
+
+
 def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 100_000, n_envs: int = 2,
-                max_wall_s: float | None = None) -> Path:
-    """Clone the teacher, then PPO for ``timesteps`` (or until ``max_wall_s``); returns the zip."""
+                max_wall_s: float | None = None, ppo: dict[str, float] | None = None) -> Path:
+    """Clone the teacher, then PPO for ``timesteps`` (or until ``max_wall_s``) with
+    :data:`PPO_ARGS` updated by ``ppo`` (an ablation; :func:`ppo_overrides`); returns the zip."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
@@ -242,6 +265,7 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
     if name not in AGENTS:
         raise ValueError(f"agent must be one of {list(AGENTS)}, got {name!r}")
     spec = AGENTS[name]
+    ppo_args = {**PPO_ARGS, **(ppo or {})}
     torch.set_num_threads(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -253,11 +277,11 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
     factories = [lambda: make_train_env(spec) for _ in range(n_envs)]
     venv = SubprocVecEnv(factories) if n_envs > 1 else DummyVecEnv(factories)
     venv.seed(seed)
-    venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=PPO_ARGS["gamma"])
+    venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=ppo_args["gamma"])
     venv.obs_rms.mean = obs.mean(axis=0).astype(np.float64)
     venv.obs_rms.var = obs.var(axis=0).astype(np.float64)
     venv.obs_rms.count = float(len(obs))
-    model = PPO("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **PPO_ARGS)
+    model = PPO("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **ppo_args)
     bc = clone(model, venv.normalize_obs(obs).astype(np.float32), actions, seed)
     print(f"{name} seed {seed}: cloned {spec.teacher} ({bc})", flush=True)
     ppo_started = time.monotonic()
@@ -273,10 +297,11 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
         "notes": spec.notes, "teacher": spec.teacher, "bc_episodes": spec.bc_episodes, **bc,
         "seed": seed, "n_envs": n_envs, "timesteps_asked": timesteps, "num_timesteps": int(model.num_timesteps),
         "wall_s": round(wall, 1), "teacher_wall_s": round(teacher_s, 1), "ppo_wall_s": round(time.monotonic() - ppo_started, 1),
-        "ppo": PPO_ARGS, "normalize": {"norm_obs": True, "norm_reward": True},
+        "ppo": ppo_args, "normalize": {"norm_obs": True, "norm_reward": True},
         "inputs": f"{spec.env_id} observation only (causal: trailing 7 days, yesterday forecast, search state)",
         "command": f"python -m cenas_gym.rl.agent_train --agent {name} --seed {seed} --timesteps {timesteps} "
-                   f"--n-envs {n_envs}" + (f" --max-wall-s {max_wall_s:g}" if max_wall_s else "") + " --out DIR",
+                   f"--n-envs {n_envs}" + (f" --max-wall-s {max_wall_s:g}" if max_wall_s else "")
+                   + "".join(f" --ppo {k}={v:g}" for k, v in (ppo or {}).items()) + " --out DIR",
     }
     (out / f"{spec.stem}.train.json").write_text(json.dumps(meta, indent=2))
     venv.close()
@@ -292,9 +317,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timesteps", type=int, default=100_000, help="PPO timesteps after cloning (default %(default)s)")
     p.add_argument("--n-envs", type=int, default=2, help="envs in SubprocVecEnv, one per core (default %(default)s)")
     p.add_argument("--max-wall-s", type=float, default=None, help="stop PPO after this many seconds")
+    p.add_argument("--ppo", nargs="+", default=[], metavar="KEY=NUMBER",
+                   help="override PPO settings for an ablation, e.g. --ppo learning_rate=3e-4 ent_coef=0.01")
     p.add_argument("--out", required=True, help="output folder")
     args = p.parse_args(argv)
-    train_agent(args.agent, args.out, args.seed, args.timesteps, args.n_envs, args.max_wall_s)
+    try:
+        overrides = ppo_overrides(args.ppo)
+    except ValueError as err:
+        p.error(str(err))
+    train_agent(args.agent, args.out, args.seed, args.timesteps, args.n_envs, args.max_wall_s, overrides)
     return 0
 
 
