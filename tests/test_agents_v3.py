@@ -142,14 +142,18 @@ def test_train_agent_is_reproducible_from_its_seed(capsys, tmp_path):
     assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])
 
 
-def test_train_agent_ppo_overrides_are_used_and_recorded(capsys, tmp_path):
-    """`--ppo KEY=NUMBER` (an ablation) reaches PPO and train.json; a bad pair is refused by name."""
+def test_train_agent_ablation_options_are_used_and_recorded(capsys, tmp_path):
+    """`--ppo KEY=NUMBER` and `--permute-sites` (ablations) reach PPO, the env and train.json; a
+    bad pair is refused by name."""
     argv = ["train", "--agent", "ppo-geo", "--seeds", "0", "--timesteps", "64", "--n-envs", "1",
-            "--ppo", "ent_coef=0.02", "n_epochs=2", "--out", str(tmp_path)]
+            "--ppo", "ent_coef=0.02", "n_epochs=2", "--permute-sites", "--out", str(tmp_path)]
     assert main(argv) == 0
     meta = json.loads((tmp_path / "seed0" / "ppo_geo.train.json").read_text())
     assert meta["ppo"]["ent_coef"] == 0.02 and meta["ppo"]["n_epochs"] == 2 and meta["ppo"]["learning_rate"] == 1e-4
-    assert meta["command"].endswith("--ppo ent_coef=0.02 --ppo n_epochs=2 --out DIR")
+    assert meta["command"].endswith("--ppo ent_coef=0.02 --ppo n_epochs=2 --permute-sites --out DIR")
+    sets = meta["training"]["site_sets"]
+    assert len({tuple(s) for s in sets}) == 12
+    assert {s[0] for s in sets} == {"NO:2022:2", "US-CAL-CISO:2022:2", "ES:2022:2"}
     model = GeoPPOPolicy.load(tmp_path / "seed0" / "ppo_geo.zip").model
     assert model.ent_coef == 0.02 and model.n_epochs == 2
     for bad, says in (("ent_coef", "KEY=NUMBER"), ("gamma=high", "'high' is not a number"),
@@ -158,3 +162,5 @@ def test_train_agent_ppo_overrides_are_used_and_recorded(capsys, tmp_path):
             ppo_overrides([bad])
     assert main(["train", "--agent", "ppo-geo", "--ppo", "clip=0.2", "--out", str(tmp_path / "x")]) != 0
     assert "--ppo 'clip=0.2'" in capsys.readouterr().err
+    assert main(["train", "--agent", "ppo-timing", "--permute-sites", "--out", str(tmp_path / "y")]) != 0
+    assert "--permute-sites applies to ppo-geo only" in capsys.readouterr().err

@@ -56,6 +56,8 @@ def add_train(sub: Any) -> None:
     agent.add_argument("--agent", choices=sorted(AGENTS), default=None, help="train ppo-timing or ppo-geo")
     agent.add_argument("--ppo", nargs="+", default=[], metavar="KEY=NUMBER",
                        help="override PPO settings of --agent for an ablation, e.g. --ppo learning_rate=3e-4 ent_coef=0.01")
+    agent.add_argument("--permute-sites", action="store_true",
+                       help="ppo-geo: train on every assignment of its training grids to the GPU slots (12 site sets)")
     p.set_defaults(func=cmd_train)
 
 
@@ -69,6 +71,8 @@ def cmd_train_agent(args: argparse.Namespace) -> int:
         ppo = ppo_overrides(args.ppo)
     except ValueError as err:
         raise CLIError(str(err)) from None
+    if args.permute_sites and args.agent != "ppo-geo":
+        raise CLIError(f"--permute-sites applies to ppo-geo only, not {args.agent}")
     for flag, value in (("--resume", args.resume), ("--conf-file", args.conf_file), ("--task", args.task),
                         ("--forecaster", args.forecaster), ("--warm-start", args.warm_start),
                         ("--target-regret", args.target_regret), ("--optimizer", args.optimizer)):
@@ -77,7 +81,8 @@ def cmd_train_agent(args: argparse.Namespace) -> int:
     seeds = [int(s) for s in _split(args.seeds)] if args.seeds else [args.seed]
     for seed in seeds:
         path = train_agent(args.agent, Path(args.out) / f"seed{seed}", seed, args.timesteps or 100_000,
-                           args.n_envs or 2, None if args.max_minutes is None else 60.0 * args.max_minutes, ppo)
+                           args.n_envs or 2, None if args.max_minutes is None else 60.0 * args.max_minutes, ppo,
+                           args.permute_sites)
         print(f"saved {path}")
     return 0
 
@@ -108,8 +113,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
     if args.agent is not None:
         return cmd_train_agent(args)
-    if args.ppo:
-        raise CLIError("--ppo applies to --agent only (the other agents' settings: agents/ppo.yml or --conf-file)")
+    if args.ppo or args.permute_sites:
+        raise CLIError("--ppo and --permute-sites apply to --agent only (the other agents' settings: agents/ppo.yml "
+                       "or --conf-file)")
     if args.task is not None:
         return cmd_train_task(args)
     try:

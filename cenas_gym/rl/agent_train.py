@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import time
 from collections.abc import Sequence
@@ -56,6 +57,12 @@ GEO_TRAIN_SPAN = ("2022-01-01T00:00:00Z", 181 * 24)
 GEO_TRAIN_SITE_SETS: tuple[tuple[str, ...], ...] = (
     ("NO:2022:2", "US-CAL-CISO:2022:4", "ES:2022:4", "EIA-SOCO:2022:8"),
     ("NO:2022:2", "US-CAL-CISO:2022:4", "ES:2022:4", "EIA-AZPS:2022:8"),
+)
+#: ``--permute-sites``: every assignment of the three cleaner training grids to the 2-, 4- and
+#: 4-GPU slots, with either 8-GPU grid (12 sets), so that no slot has one grid to learn by heart.
+GEO_PERMUTED_SITE_SETS: tuple[tuple[str, ...], ...] = tuple(
+    (f"{a}:2022:2", f"{b}:2022:4", f"{c}:2022:4", f"{d}:2022:8")
+    for d in ("EIA-SOCO", "EIA-AZPS") for a, b, c in itertools.permutations(("NO", "US-CAL-CISO", "ES"))
 )
 GEO_HELD_OUT_SITES: tuple[str, ...] = ("EIA-BPAT:2022:2", "EIA-CISO:2022:4", "ES:2022:4", "EIA-SOCO:2022:8")
 #: Held-out geo windows start in this span (July-December 2022, after the training months).
@@ -126,14 +133,14 @@ class SiteSetsEnv(gym.Env):
         return self.current.policy_rng
 
 
-def geo_train_sites() -> list[list[Any]]:
-    """:data:`GEO_TRAIN_SITE_SETS` with each trace cut to :data:`GEO_TRAIN_SPAN`."""
+def geo_train_sites(site_sets: Sequence[Sequence[str]] = GEO_TRAIN_SITE_SETS) -> list[list[Any]]:
+    """``site_sets`` (``"GRID:YEAR:GPUS"`` strings) with each trace cut to :data:`GEO_TRAIN_SPAN`."""
     from cenas_gym.carbon.trace import CarbonTrace
     from cenas_gym.sim.geo import Site
 
     start, hours = GEO_TRAIN_SPAN
     sets = []
-    for specs in GEO_TRAIN_SITE_SETS:
+    for specs in site_sets:
         sites = []
         for spec in specs:
             trace_name, _, gpus = spec.rpartition(":")
@@ -142,12 +149,12 @@ def geo_train_sites() -> list[list[Any]]:
     return sets
 
 
-def make_train_env(spec: AgentSpec) -> gym.Env:
-    """One training env of ``spec`` (random windows of the training traces or sites)."""
+def make_train_env(spec: AgentSpec, site_sets: Sequence[Sequence[str]] = GEO_TRAIN_SITE_SETS) -> gym.Env:
+    """One training env of ``spec`` (random windows of the training traces, or of ``site_sets``)."""
     import cenas_gym  # noqa: F401  (registers the ids)
 
     if spec.env_id.startswith("CENAS-Geo"):
-        return SiteSetsEnv(geo_train_sites(), **spec.env_kwargs)
+        return SiteSetsEnv(geo_train_sites(site_sets), **spec.env_kwargs)
     return gym.make(spec.env_id, trace=list(TRAIN_TRACES), **{k: v for k, v in spec.env_kwargs.items() if k != "version"})
 
 
@@ -167,12 +174,13 @@ class _Curve:
         self.file.flush()
 
 
-def collect_teacher(spec: AgentSpec, seed: int, curve: _Curve) -> tuple[np.ndarray, np.ndarray]:
+def collect_teacher(spec: AgentSpec, seed: int, curve: _Curve,
+                    site_sets: Sequence[Sequence[str]] = GEO_TRAIN_SITE_SETS) -> tuple[np.ndarray, np.ndarray]:
     """The teacher's observations and actions over ``spec.bc_episodes`` training episodes."""
     from cenas_gym.policies.geo import make_geo_policy
     from cenas_gym.policies.play import make_policy
 
-    env = make_train_env(spec)
+    env = make_train_env(spec, site_sets)
     base = env.unwrapped  # a SiteSetsEnv is its own
     teacher = make_geo_policy(spec.teacher) if isinstance(env, SiteSetsEnv) else make_policy(spec.teacher)
     observations, actions = [], []
@@ -253,9 +261,12 @@ def ppo_overrides(pairs: Sequence[str]) -> dict[str, float]:
 
 
 def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 100_000, n_envs: int = 2,
-                max_wall_s: float | None = None, ppo: dict[str, float] | None = None) -> Path:
+                max_wall_s: float | None = None, ppo: dict[str, float] | None = None,
+                permute_sites: bool = False) -> Path:
     """Clone the teacher, then PPO for ``timesteps`` (or until ``max_wall_s``) with
-    :data:`PPO_ARGS` updated by ``ppo`` (an ablation; :func:`ppo_overrides`); returns the zip."""
+    :data:`PPO_ARGS` updated by ``ppo`` (an ablation; :func:`ppo_overrides`); ``permute_sites``:
+    ppo-geo trains on :data:`GEO_PERMUTED_SITE_SETS` instead of :data:`GEO_TRAIN_SITE_SETS`.
+    Returns the zip."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
@@ -265,16 +276,20 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
     if name not in AGENTS:
         raise ValueError(f"agent must be one of {list(AGENTS)}, got {name!r}")
     spec = AGENTS[name]
+    geo = spec.env_id.startswith("CENAS-Geo")
+    if permute_sites and not geo:
+        raise ValueError(f"permute_sites applies to ppo-geo only, not {name!r}")
+    site_sets = GEO_PERMUTED_SITE_SETS if permute_sites else GEO_TRAIN_SITE_SETS
     ppo_args = {**PPO_ARGS, **(ppo or {})}
     torch.set_num_threads(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     curve = _Curve(out / f"{spec.stem}.episodes.csv")
     started = time.monotonic()
-    obs, actions = collect_teacher(spec, seed, curve)
+    obs, actions = collect_teacher(spec, seed, curve, site_sets)
     teacher_s = time.monotonic() - started
 
-    factories = [lambda: make_train_env(spec) for _ in range(n_envs)]
+    factories = [lambda: make_train_env(spec, site_sets) for _ in range(n_envs)]
     venv = SubprocVecEnv(factories) if n_envs > 1 else DummyVecEnv(factories)
     venv.seed(seed)
     venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=ppo_args["gamma"])
@@ -292,8 +307,8 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
     venv.save(str(out / f"{spec.stem}.vecnormalize.pkl"))
     meta = {
         "agent": name, "env_id": spec.env_id, "task": spec.task, "env_kwargs": spec.env_kwargs,
-        "training": ({"site_sets": [list(s) for s in GEO_TRAIN_SITE_SETS], "span": list(GEO_TRAIN_SPAN)}
-                     if spec.env_id.startswith("CENAS-Geo") else {"traces": list(TRAIN_TRACES)}),
+        "training": ({"site_sets": [list(s) for s in site_sets], "span": list(GEO_TRAIN_SPAN)}
+                     if geo else {"traces": list(TRAIN_TRACES)}),
         "notes": spec.notes, "teacher": spec.teacher, "bc_episodes": spec.bc_episodes, **bc,
         "seed": seed, "n_envs": n_envs, "timesteps_asked": timesteps, "num_timesteps": int(model.num_timesteps),
         "wall_s": round(wall, 1), "teacher_wall_s": round(teacher_s, 1), "ppo_wall_s": round(time.monotonic() - ppo_started, 1),
@@ -301,7 +316,8 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
         "inputs": f"{spec.env_id} observation only (causal: trailing 7 days, yesterday forecast, search state)",
         "command": f"python -m cenas_gym.rl.agent_train --agent {name} --seed {seed} --timesteps {timesteps} "
                    f"--n-envs {n_envs}" + (f" --max-wall-s {max_wall_s:g}" if max_wall_s else "")
-                   + "".join(f" --ppo {k}={v:g}" for k, v in (ppo or {}).items()) + " --out DIR",
+                   + "".join(f" --ppo {k}={v:g}" for k, v in (ppo or {}).items())
+                   + (" --permute-sites" if permute_sites else "") + " --out DIR",
     }
     (out / f"{spec.stem}.train.json").write_text(json.dumps(meta, indent=2))
     venv.close()
@@ -319,13 +335,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-wall-s", type=float, default=None, help="stop PPO after this many seconds")
     p.add_argument("--ppo", nargs="+", default=[], metavar="KEY=NUMBER",
                    help="override PPO settings for an ablation, e.g. --ppo learning_rate=3e-4 ent_coef=0.01")
+    p.add_argument("--permute-sites", action="store_true",
+                   help="ppo-geo: train on every assignment of the training grids to the GPU slots (12 site sets)")
     p.add_argument("--out", required=True, help="output folder")
     args = p.parse_args(argv)
     try:
         overrides = ppo_overrides(args.ppo)
     except ValueError as err:
         p.error(str(err))
-    train_agent(args.agent, args.out, args.seed, args.timesteps, args.n_envs, args.max_wall_s, overrides)
+    train_agent(args.agent, args.out, args.seed, args.timesteps, args.n_envs, args.max_wall_s, overrides,
+                args.permute_sites)
     return 0
 
 
