@@ -19,7 +19,7 @@ from cenas_gym.cli import main  # noqa: E402
 from cenas_gym.policies.geo import make_geo_policy, run_geo_policy  # noqa: E402
 from cenas_gym.policies.play import make_policy, play_in_env, run_policy  # noqa: E402
 from cenas_gym.policies.ppo import GeoPPOPolicy, PPOPolicy  # noqa: E402
-from cenas_gym.rl.agent_train import AGENTS, GEO_HELD_OUT_SITES, ppo_overrides  # noqa: E402
+from cenas_gym.rl.agent_train import AGENTS, GEO_HELD_OUT_SITES, GEO_SITE_SETS, GEO_TRAIN_ZONES, ppo_overrides  # noqa: E402
 from cenas_gym.sim.geo import Site, make_sites  # noqa: E402
 from cenas_gym.sim.simulator import SimConfig  # noqa: E402
 from cenas_gym.sim.tasks import make_task  # noqa: E402
@@ -143,14 +143,14 @@ def test_train_agent_is_reproducible_from_its_seed(capsys, tmp_path):
 
 
 def test_train_agent_ablation_options_are_used_and_recorded(capsys, tmp_path):
-    """`--ppo KEY=NUMBER` and `--permute-sites` (ablations) reach PPO, the env and train.json; a
+    """`--ppo KEY=NUMBER` and `--train-sites` (ablations) reach PPO, the env and train.json; a
     bad pair is refused by name."""
     argv = ["train", "--agent", "ppo-geo", "--seeds", "0", "--timesteps", "64", "--n-envs", "1",
-            "--ppo", "ent_coef=0.02", "n_epochs=2", "--permute-sites", "--out", str(tmp_path)]
+            "--ppo", "ent_coef=0.02", "n_epochs=2", "--train-sites", "permuted", "--out", str(tmp_path)]
     assert main(argv) == 0
     meta = json.loads((tmp_path / "seed0" / "ppo_geo.train.json").read_text())
     assert meta["ppo"]["ent_coef"] == 0.02 and meta["ppo"]["n_epochs"] == 2 and meta["ppo"]["learning_rate"] == 1e-4
-    assert meta["command"].endswith("--ppo ent_coef=0.02 --ppo n_epochs=2 --permute-sites --out DIR")
+    assert meta["command"].endswith("--ppo ent_coef=0.02 --ppo n_epochs=2 --train-sites permuted --out DIR")
     sets = meta["training"]["site_sets"]
     assert len({tuple(s) for s in sets}) == 12
     assert {s[0] for s in sets} == {"NO:2022:2", "US-CAL-CISO:2022:2", "ES:2022:2"}
@@ -162,5 +162,8 @@ def test_train_agent_ablation_options_are_used_and_recorded(capsys, tmp_path):
             ppo_overrides([bad])
     assert main(["train", "--agent", "ppo-geo", "--ppo", "clip=0.2", "--out", str(tmp_path / "x")]) != 0
     assert "--ppo 'clip=0.2'" in capsys.readouterr().err
-    assert main(["train", "--agent", "ppo-timing", "--permute-sites", "--out", str(tmp_path / "y")]) != 0
-    assert "--permute-sites applies to ppo-geo only" in capsys.readouterr().err
+    assert main(["train", "--agent", "ppo-timing", "--train-sites", "pool", "--out", str(tmp_path / "y")]) != 0
+    assert "--train-sites applies to ppo-geo only" in capsys.readouterr().err
+    pool = GEO_SITE_SETS["pool"]
+    assert len(set(pool)) == 120 and all(len({site.split(":")[0] for site in s}) == 4 for s in pool)
+    assert {s[3] for s in pool} == {f"{zone}:2022:8" for zone in GEO_TRAIN_ZONES}

@@ -56,8 +56,11 @@ def add_train(sub: Any) -> None:
     agent.add_argument("--agent", choices=sorted(AGENTS), default=None, help="train ppo-timing or ppo-geo")
     agent.add_argument("--ppo", nargs="+", default=[], metavar="KEY=NUMBER",
                        help="override PPO settings of --agent for an ablation, e.g. --ppo learning_rate=3e-4 ent_coef=0.01")
-    agent.add_argument("--permute-sites", action="store_true",
-                       help="ppo-geo: train on every assignment of its training grids to the GPU slots (12 site sets)")
+    from cenas_gym.rl.agent_train import GEO_SITE_SETS
+
+    agent.add_argument("--train-sites", choices=list(GEO_SITE_SETS), default=None,
+                       help="ppo-geo: the site sets to train on, an ablation (default: default, the two shipped sets; "
+                            "permuted: 12 assignments of its grids to the GPU slots; pool: 120 of 5 zones)")
     p.set_defaults(func=cmd_train)
 
 
@@ -71,8 +74,8 @@ def cmd_train_agent(args: argparse.Namespace) -> int:
         ppo = ppo_overrides(args.ppo)
     except ValueError as err:
         raise CLIError(str(err)) from None
-    if args.permute_sites and args.agent != "ppo-geo":
-        raise CLIError(f"--permute-sites applies to ppo-geo only, not {args.agent}")
+    if args.train_sites and args.agent != "ppo-geo":
+        raise CLIError(f"--train-sites applies to ppo-geo only, not {args.agent}")
     for flag, value in (("--resume", args.resume), ("--conf-file", args.conf_file), ("--task", args.task),
                         ("--forecaster", args.forecaster), ("--warm-start", args.warm_start),
                         ("--target-regret", args.target_regret), ("--optimizer", args.optimizer)):
@@ -82,7 +85,7 @@ def cmd_train_agent(args: argparse.Namespace) -> int:
     for seed in seeds:
         path = train_agent(args.agent, Path(args.out) / f"seed{seed}", seed, args.timesteps or 100_000,
                            args.n_envs or 2, None if args.max_minutes is None else 60.0 * args.max_minutes, ppo,
-                           args.permute_sites)
+                           args.train_sites or "default")
         print(f"saved {path}")
     return 0
 
@@ -113,8 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError(f"training needs the RL extras ({err}); pip install cenas-gym[rl]") from None
     if args.agent is not None:
         return cmd_train_agent(args)
-    if args.ppo or args.permute_sites:
-        raise CLIError("--ppo and --permute-sites apply to --agent only (the other agents' settings: agents/ppo.yml "
+    if args.ppo or args.train_sites:
+        raise CLIError("--ppo and --train-sites apply to --agent only (the other agents' settings: agents/ppo.yml "
                        "or --conf-file)")
     if args.task is not None:
         return cmd_train_task(args)

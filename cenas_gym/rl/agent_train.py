@@ -58,12 +58,20 @@ GEO_TRAIN_SITE_SETS: tuple[tuple[str, ...], ...] = (
     ("NO:2022:2", "US-CAL-CISO:2022:4", "ES:2022:4", "EIA-SOCO:2022:8"),
     ("NO:2022:2", "US-CAL-CISO:2022:4", "ES:2022:4", "EIA-AZPS:2022:8"),
 )
-#: ``--permute-sites``: every assignment of the three cleaner training grids to the 2-, 4- and
-#: 4-GPU slots, with either 8-GPU grid (12 sets), so that no slot has one grid to learn by heart.
-GEO_PERMUTED_SITE_SETS: tuple[tuple[str, ...], ...] = tuple(
-    (f"{a}:2022:2", f"{b}:2022:4", f"{c}:2022:4", f"{d}:2022:8")
-    for d in ("EIA-SOCO", "EIA-AZPS") for a, b, c in itertools.permutations(("NO", "US-CAL-CISO", "ES"))
-)
+#: The zones the geo agent may train on (2022): the grids of :data:`GEO_TRAIN_SITE_SETS`.
+GEO_TRAIN_ZONES: tuple[str, ...] = ("NO", "US-CAL-CISO", "ES", "EIA-AZPS", "EIA-SOCO")
+#: ``--train-sites NAME``: the site sets ppo-geo trains on (GPUs 2, 4, 4, 8 in every set).
+#: ``default``: :data:`GEO_TRAIN_SITE_SETS`. ``permuted``: every assignment of the three cleaner
+#: grids to the 2-, 4- and 4-GPU slots, with either 8-GPU grid (12 sets), so that no slot has one
+#: grid to learn by heart. ``pool``: every assignment of 4 of the 5 training zones to the 4 slots
+#: (120 sets), so that clean and dirty grids appear in every slot.
+GEO_SITE_SETS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "default": GEO_TRAIN_SITE_SETS,
+    "permuted": tuple((f"{a}:2022:2", f"{b}:2022:4", f"{c}:2022:4", f"{d}:2022:8")
+                      for d in ("EIA-SOCO", "EIA-AZPS") for a, b, c in itertools.permutations(GEO_TRAIN_ZONES[:3])),
+    "pool": tuple((f"{a}:2022:2", f"{b}:2022:4", f"{c}:2022:4", f"{d}:2022:8")
+                  for a, b, c, d in itertools.permutations(GEO_TRAIN_ZONES, 4)),
+}
 GEO_HELD_OUT_SITES: tuple[str, ...] = ("EIA-BPAT:2022:2", "EIA-CISO:2022:4", "ES:2022:4", "EIA-SOCO:2022:8")
 #: Held-out geo windows start in this span (July-December 2022, after the training months).
 GEO_HELD_OUT_SPAN = ("2022-07-01T00:00:00Z", "2022-12-27T00:00:00Z")
@@ -262,10 +270,10 @@ def ppo_overrides(pairs: Sequence[str]) -> dict[str, float]:
 
 def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 100_000, n_envs: int = 2,
                 max_wall_s: float | None = None, ppo: dict[str, float] | None = None,
-                permute_sites: bool = False) -> Path:
+                train_sites: str = "default") -> Path:
     """Clone the teacher, then PPO for ``timesteps`` (or until ``max_wall_s``) with
-    :data:`PPO_ARGS` updated by ``ppo`` (an ablation; :func:`ppo_overrides`); ``permute_sites``:
-    ppo-geo trains on :data:`GEO_PERMUTED_SITE_SETS` instead of :data:`GEO_TRAIN_SITE_SETS`.
+    :data:`PPO_ARGS` updated by ``ppo`` (an ablation; :func:`ppo_overrides`); ``train_sites``:
+    the key of :data:`GEO_SITE_SETS` ppo-geo trains on.
     Returns the zip."""
     import torch
     from stable_baselines3 import PPO
@@ -277,9 +285,11 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
         raise ValueError(f"agent must be one of {list(AGENTS)}, got {name!r}")
     spec = AGENTS[name]
     geo = spec.env_id.startswith("CENAS-Geo")
-    if permute_sites and not geo:
-        raise ValueError(f"permute_sites applies to ppo-geo only, not {name!r}")
-    site_sets = GEO_PERMUTED_SITE_SETS if permute_sites else GEO_TRAIN_SITE_SETS
+    if train_sites not in GEO_SITE_SETS:
+        raise ValueError(f"train_sites must be one of {list(GEO_SITE_SETS)}, got {train_sites!r}")
+    if train_sites != "default" and not geo:
+        raise ValueError(f"train_sites applies to ppo-geo only, not {name!r}")
+    site_sets = GEO_SITE_SETS[train_sites]
     ppo_args = {**PPO_ARGS, **(ppo or {})}
     torch.set_num_threads(1)
     out = Path(out_dir)
@@ -317,7 +327,7 @@ def train_agent(name: str, out_dir: str | Path, seed: int = 0, timesteps: int = 
         "command": f"python -m cenas_gym.rl.agent_train --agent {name} --seed {seed} --timesteps {timesteps} "
                    f"--n-envs {n_envs}" + (f" --max-wall-s {max_wall_s:g}" if max_wall_s else "")
                    + "".join(f" --ppo {k}={v:g}" for k, v in (ppo or {}).items())
-                   + (" --permute-sites" if permute_sites else "") + " --out DIR",
+                   + (f" --train-sites {train_sites}" if train_sites != "default" else "") + " --out DIR",
     }
     (out / f"{spec.stem}.train.json").write_text(json.dumps(meta, indent=2))
     venv.close()
@@ -335,8 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-wall-s", type=float, default=None, help="stop PPO after this many seconds")
     p.add_argument("--ppo", nargs="+", default=[], metavar="KEY=NUMBER",
                    help="override PPO settings for an ablation, e.g. --ppo learning_rate=3e-4 ent_coef=0.01")
-    p.add_argument("--permute-sites", action="store_true",
-                   help="ppo-geo: train on every assignment of the training grids to the GPU slots (12 site sets)")
+    p.add_argument("--train-sites", choices=list(GEO_SITE_SETS), default="default",
+                   help="ppo-geo: the site sets to train on (GEO_SITE_SETS; default %(default)s)")
     p.add_argument("--out", required=True, help="output folder")
     args = p.parse_args(argv)
     try:
@@ -344,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         p.error(str(err))
     train_agent(args.agent, args.out, args.seed, args.timesteps, args.n_envs, args.max_wall_s, overrides,
-                args.permute_sites)
+                args.train_sites)
     return 0
 
 
