@@ -76,18 +76,23 @@ def cases(agent: str) -> list[dict[str, Any]]:
     if agent == "ppo-geo":
         from cenas_gym.rl.agent_train import GEO_HELD_OUT_SITES, GEO_HELD_OUT_SPAN
 
-        lo, hi = (pd.Timestamp(t) for t in GEO_HELD_OUT_SPAN)
-        rng = np.random.default_rng(WINDOW_SEED)
-        hours = rng.choice(int((hi - lo) / pd.Timedelta(hours=1)), GEO_WINDOWS, replace=False)
-        starts = sorted(lo + pd.Timedelta(hours=int(h)) for h in hours)
-        return [{"sites": GEO_HELD_OUT_SITES, "start": s.strftime("%Y-%m-%dT%H:%MZ"), "seed": seed}
-                for s in starts for seed in GEO_SEEDS]
+        return geo_cases(GEO_HELD_OUT_SITES, *GEO_HELD_OUT_SPAN)
     from cenas_gym.rl import HELD_OUT_TRACES
     from cenas_gym.rl.splits import held_out_cases
 
     return [{"trace": trace, "start": int(start), "seed": seed}
             for trace, start, seed in held_out_cases(HELD_OUT_TRACES, TIMING_SEEDS, TIMING_WINDOWS,
                                                      {"budget_hours": 160.0, "forecast_hours": 6}, window_seed=WINDOW_SEED)]
+
+
+def geo_cases(sites: tuple[str, ...], first: str, last: str) -> list[dict[str, Any]]:
+    """:data:`GEO_WINDOWS` windows of ``sites`` starting between ``first`` and ``last`` (ISO
+    times; drawn with :data:`WINDOW_SEED`) x :data:`GEO_SEEDS`."""
+    lo, hi = pd.Timestamp(first), pd.Timestamp(last)
+    rng = np.random.default_rng(WINDOW_SEED)
+    hours = rng.choice(int((hi - lo) / pd.Timedelta(hours=1)), GEO_WINDOWS, replace=False)
+    starts = sorted(lo + pd.Timedelta(hours=int(h)) for h in hours)
+    return [{"sites": sites, "start": s.strftime("%Y-%m-%dT%H:%MZ"), "seed": seed} for s in starts for seed in GEO_SEEDS]
 
 
 def config_of(agent: str):
