@@ -65,6 +65,8 @@ from cenas_gym.search.trained_cells import TrainedCells
 
 N_OPS = 5
 SPLITS = ("labels", "svm")
+#: Bounds on the first block of a proposal's permutation tested for membership (cells).
+MIN_FIRST_BLOCK, MAX_FIRST_BLOCK = 8, 4096
 #: The authors' Cp relative to their maximum hypervolume: ``--cp`` default 30 (cake-lab/CE-NAS
 #: ``cenas_RL.py``) over ``_max_hv = 4150.7236328125`` (``lamoo/tasks/nasbench201/cifar10.py``).
 CENAS_CP_FRACTION = 30.0 / 4150.7236328125
@@ -132,15 +134,18 @@ class LamooConfig:
             )
 
 
-@dataclass
+@dataclass(eq=False)  # nodes compare by identity
 class _Node:
     samples: np.ndarray  # NB201 indices
     depth: int
     positions: np.ndarray = field(repr=False)  # the samples' positions in the order of training
     value: float | None = None  # hypervolume of the samples; None until asked (LaMOO._value)
+    ucb: float | None = None  # UCB score under its parent; None until asked (LaMOO._ucb)
     svm: FittedSVM | None = None
     children: tuple[_Node, _Node] | None = None  # (good side, bad side)
     parent: _Node | None = field(default=None, repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)  # dominance labels (1: good)
+    fitted: bool = True  # False: the SVM is not fitted yet, the children are those of the labels
 
 
 @lru_cache(maxsize=8)
@@ -193,6 +198,7 @@ class LaMOO:
         self._trained = TrainedCells(self.ops, acc_pct, cost, self.ref_point, cfg.kernel, cfg.encoding)
         self._path: list[tuple[FittedSVM, int]] | None = None  # None: refit before the next proposal
         self._membership: np.ndarray | None = None  # per cell: -1 untested, 0 outside, 1 inside
+        self._tested = (0, 0)  # cells tested for membership since the refit, and inside
         self.root: _Node | None = None
 
     def observe(self, indices: np.ndarray) -> None:
@@ -208,7 +214,11 @@ class LaMOO:
         return node.value
 
     def _build(self, pos: np.ndarray, depth: int, parent: _Node | None) -> _Node:
-        """The subtree over the trained cells at positions ``pos`` (in order of training)."""
+        """The subtree over the trained cells at positions ``pos`` (in order of training).
+
+        With ``split="labels"`` no SVM is fitted here: a node that may split gets the
+        children its labels give, tentatively (``fitted`` False), and :meth:`_select` fits
+        only the nodes whose answer can change the selected leaf (:meth:`_fit`)."""
         idx = self._trained.cells[pos]
         node = _Node(samples=idx, depth=depth, positions=pos, parent=parent)
         cfg = self.config
@@ -219,22 +229,33 @@ class LaMOO:
         good[np.argsort(counts, kind="stable")[: (idx.size + 1) // 2]] = 1
         if good.min() == good.max():
             return node
+        node.labels, node.fitted = good, False
+        if cfg.split == "labels":
+            node.children = (self._build(pos[good == 1], depth + 1, node), self._build(pos[good == 0], depth + 1, node))
+        else:  # the children are the SVM's sides: fit now
+            self._fit(node)
+        return node
+
+    def _fit(self, node: _Node) -> None:
+        """Fit the node's SVM; the node splits if the SVM predicts both sides on its samples
+        (else it becomes a leaf)."""
+        cfg, idx, pos = self.config, node.samples, node.positions
         ops = self.ops[idx]
         svm, side = fit_on_kernel_index(
-            ops, self._trained.kernel_index(pos), good,
+            ops, self._trained.kernel_index(pos), node.labels,
             kernel=cfg.kernel, degree=cfg.degree, gamma=self._gamma(idx, ops), C=cfg.C, encoding=cfg.encoding,
             need_sides=cfg.split == "svm",
         )
+        node.fitted = True
         if side is not None and side.min() == side.max():
-            return node  # the SVM cannot separate: keep the node whole
-        if cfg.split == "labels":
-            side = good
+            node.children = None  # the SVM cannot separate: keep the node whole
+            return
         node.svm = svm
-        node.children = (
-            self._build(pos[side == 1], depth + 1, node),
-            self._build(pos[side == 0], depth + 1, node),
-        )
-        return node
+        if cfg.split == "svm":
+            node.children = (
+                self._build(pos[side == 1], node.depth + 1, node),
+                self._build(pos[side == 0], node.depth + 1, node),
+            )
 
     def _gamma(self, idx: np.ndarray, ops: np.ndarray) -> float:
         """The kernel coefficient ``SVC`` would use on these cells' features (:func:`gamma_of`)."""
@@ -249,28 +270,55 @@ class LaMOO:
         var = float(self._square_deviations[idx].sum()) / (idx.size * width)
         return 1.0 / (width * var) if var != 0 else 1.0
 
-    def _ucb(self, node: _Node, n_parent: int) -> float:
-        return self._value(node) + 2.0 * self.cp * np.sqrt(2.0 * np.log(n_parent) / node.samples.size)
+    def _ucb(self, node: _Node) -> float:
+        """The node's UCB score under its parent (computed when first asked)."""
+        if node.ucb is None:
+            n_parent = node.parent.samples.size
+            node.ucb = self._value(node) + 2.0 * self.cp * np.sqrt(2.0 * np.log(n_parent) / node.samples.size)
+        return node.ucb
 
     def _select(self, root: _Node) -> _Node:
+        """The selected leaf, fitting the SVMs the answer depends on (see :meth:`_build`)."""
         if self.config.select == "mcts":
             node = root
-            while node.children is not None:
-                scores = [self._ucb(child, node.samples.size) for child in node.children]
+            while True:
+                if not node.fitted:
+                    self._fit(node)
+                if node.children is None:
+                    return node
+                scores = [self._ucb(child) for child in node.children]
                 node = node.children[int(np.argmax(scores))]
-            return node
-        leaves: list[_Node] = []
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if node.children is None:
-                leaves.append(node)
-            else:
-                stack.extend(reversed(node.children))  # good side first
-        if len(leaves) == 1:
-            return leaves[0]
-        scores = [self._ucb(leaf, leaf.parent.samples.size) for leaf in leaves]
-        return leaves[int(np.argmax(scores))]
+        while True:
+            # the best leaf of the tree in which every unfitted node splits
+            leaves: list[_Node] = []
+            unfitted: list[_Node] = []
+            stack = [root]
+            while stack:
+                node = stack.pop()
+                if node.children is None:
+                    leaves.append(node)
+                else:
+                    if not node.fitted:
+                        unfitted.append(node)
+                    stack.extend(reversed(node.children))  # good side first
+            if len(leaves) == 1:
+                return leaves[0]
+            scores = [self._ucb(leaf) for leaf in leaves]
+            best = leaves[int(np.argmax(scores))]
+            ancestors = []
+            node = best.parent
+            while node is not None:
+                ancestors.append(node)
+                node = node.parent
+            # it is the best leaf of the fitted tree once its ancestors are known to split and
+            # no unfitted node could, as a leaf, score as high (the first maximum wins)
+            undecided = [node for node in reversed(ancestors) if not node.fitted]
+            if not undecided:
+                undecided = [node for node in unfitted if node not in ancestors
+                             and self._ucb(node) >= max(scores)]
+            if not undecided:
+                return best
+            self._fit(undecided[0])
 
     def region_path(self) -> list[tuple[FittedSVM, int]]:
         """The selected region as (SVM, side) pairs from the root down (refitted if stale)."""
@@ -287,6 +335,7 @@ class LaMOO:
                 leaf = parent
             self._path = path[::-1]
             self._membership = None
+            self._tested = (0, 0)  # cells tested for membership since the refit, and inside
         return self._path
 
     def _inside(self, cells: np.ndarray) -> np.ndarray:
@@ -308,8 +357,17 @@ class LaMOO:
                     break
             membership[unknown] = 0
             membership[still] = 1
+            self._tested = (self._tested[0] + unknown.size, self._tested[1] + still.size)
             known = membership[cells]
         return known == 1
+
+    def _block(self, n: int) -> int:
+        """How many cells of the permutation to test first for ``n`` proposals: about twice
+        what the region's share of the cells tested since the refit predicts (the answer does
+        not depend on it: the first ``n`` inside, in permutation order; only the work does)."""
+        tested, inside = self._tested
+        share = (inside + 1) / (tested + 2)
+        return int(min(MAX_FIRST_BLOCK, max(MIN_FIRST_BLOCK, 2 * n / share)))
 
     def region_mask(self) -> np.ndarray:
         """Mask over the whole table: inside the selected region."""
@@ -328,11 +386,10 @@ class LaMOO:
         # too). The permutation is drawn by rank (the random numbers of rng.permutation(free
         # cells)); membership is tested along it, a block at a time, only as far as needed.
         ranks = self._rng.permutation(n_free)
-        pool = free.cells()
         chosen: list[np.ndarray] = []
-        found, start, block = 0, 0, max(128, 16 * n)
+        found, start, block = 0, 0, self._block(n)
         while found < n and start < n_free:
-            part = pool[ranks[start : start + block]]
+            part = free.nth(ranks[start : start + block])
             hits = part[self._inside(part)]
             chosen.append(hits)
             found += hits.size
@@ -340,7 +397,7 @@ class LaMOO:
             block *= 2
         chosen_cells = np.concatenate(chosen)[:n]
         if chosen_cells.size < n:  # the whole permutation was tested
-            order = pool[ranks]
+            order = free.cells()[ranks]
             outside = order[~self._inside(order)]
             chosen_cells = np.concatenate((chosen_cells, outside[: n - chosen_cells.size]))
         return chosen_cells
