@@ -29,6 +29,7 @@ class FreeCells:
         self.mask = np.ones(size, dtype=bool)  # True: free. Change it only through take().
         self._taken: list[int] = []  # sorted
         self._free_below: np.ndarray | None = None  # taken_i - i as an array; None: stale
+        self._cells: np.ndarray | None = None  # the free cells in index order; None: stale
 
     def __len__(self) -> int:
         return self.mask.size - len(self._taken)
@@ -39,7 +40,7 @@ class FreeCells:
         if self.mask[cell]:
             self.mask[cell] = False
             insort(self._taken, cell)
-            self._free_below = None
+            self._free_below = self._cells = None
 
     def take_many(self, cells: np.ndarray) -> None:
         """Mark cells as taken."""
@@ -68,8 +69,11 @@ class FreeCells:
         return ranks + np.searchsorted(self._free_below, ranks, side="right")
 
     def cells(self) -> np.ndarray:
-        """All free cells, in index order."""
-        return np.flatnonzero(self.mask)
+        """All free cells, in index order (read-only; kept until the next take)."""
+        if self._cells is None:
+            self._cells = np.flatnonzero(self.mask)
+            self._cells.flags.writeable = False
+        return self._cells
 
 
 def draw(rng: np.random.Generator, free: FreeCells, n: int) -> np.ndarray:

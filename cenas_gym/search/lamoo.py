@@ -386,10 +386,11 @@ class LaMOO:
         # too). The permutation is drawn by rank (the random numbers of rng.permutation(free
         # cells)); membership is tested along it, a block at a time, only as far as needed.
         ranks = self._rng.permutation(n_free)
+        pool = free.cells()
         chosen: list[np.ndarray] = []
         found, start, block = 0, 0, self._block(n)
         while found < n and start < n_free:
-            part = free.nth(ranks[start : start + block])
+            part = pool[ranks[start : start + block]]
             hits = part[self._inside(part)]
             chosen.append(hits)
             found += hits.size
@@ -397,7 +398,7 @@ class LaMOO:
             block *= 2
         chosen_cells = np.concatenate(chosen)[:n]
         if chosen_cells.size < n:  # the whole permutation was tested
-            order = free.cells()[ranks]
+            order = pool[ranks]
             outside = order[~self._inside(order)]
             chosen_cells = np.concatenate((chosen_cells, outside[: n - chosen_cells.size]))
         return chosen_cells
