@@ -46,6 +46,14 @@ class RandomSearch:
         # the draw of rng.choice(free cells, ...), by rank: same random numbers, same cells
         return draw(self._rng, free, min(n, n_free))
 
+    def propose_one(self, free: FreeCells) -> int | None:
+        """``propose(1, free)``'s cell as an int (None when no cell is free): the same draw,
+        ``rng.integers(len(free))`` (see :func:`draw`), without the array around it."""
+        n_free = len(free)
+        if n_free == 0:
+            return None
+        return free.nth_one(int(self._rng.integers(n_free)))
+
 
 OPTIMIZERS = ("lamoo", "random")
 

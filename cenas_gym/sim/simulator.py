@@ -101,6 +101,36 @@ class PoolStep:
         }
 
 
+_FLOAT_LISTS: dict[int, tuple[np.ndarray, list[float]]] = {}  # id -> (read-only array, its values)
+
+
+def _float_list(values: np.ndarray) -> list[float]:
+    """``values`` as a list of plain floats, kept per read-only array (the search space's
+    per-cell seconds, looked up for every cell a step trains or screens: a list index costs a
+    third of ``float(array[i])``)."""
+    kept = _FLOAT_LISTS.get(id(values))
+    if kept is not None and kept[0] is values:
+        return kept[1]
+    floats = np.asarray(values, dtype=np.float64).tolist()
+    if isinstance(values, np.ndarray) and not values.flags.writeable:
+        _FLOAT_LISTS[id(values)] = (values, floats)
+    return floats
+
+
+def _one_proposer(optimizer: Optimizer) -> Callable[[FreeCells], int | None]:
+    """``optimizer.propose_one`` where it has one (one fresh cell as an int, None when none is
+    left: no array), else the first cell of ``optimizer.propose(1, free)``."""
+    propose_one = getattr(optimizer, "propose_one", None)
+    if propose_one is not None:
+        return propose_one
+
+    def first(free: FreeCells) -> int | None:
+        proposal = optimizer.propose(1, free)
+        return int(proposal[0]) if proposal.size else None
+
+    return first
+
+
 def _iso_times(times: pd.DatetimeIndex) -> list[str]:
     """``[t.isoformat() for t in times]`` for UTC times, vectorised when they are whole seconds."""
     if (times.asi8 % 1_000_000_000 == 0).all():
@@ -139,6 +169,8 @@ class Simulator:
             config.oneshot_eval_s,
         )
         self.rng = rng
+        self._train_s = _float_list(self.space.train_s)  # seconds, per cell
+        self._oneshot_s = _float_list(self.space.oneshot_s)  # seconds, per cell
         self.optimizer: Optimizer = self._make_optimizer(rng)
         self._init_state()
         self._train_initial(rng)
@@ -340,7 +372,7 @@ class Simulator:
         n_train = int(n_train)
         if self.pool is not None:  # screened candidates compete (cenas_gym.screening)
             return self._pool_step_select(n_gpus, n_train, unfinished)
-        cfg, space = self.config, self.space
+        cfg = self.config
         n_sample = n_gpus - n_train
         step_s = float(cfg.step_s)
         sample_capacity_s = n_sample * step_s
@@ -348,27 +380,31 @@ class Simulator:
         screened_before = self.n_screened
 
         # -- sampling: screen proposals into the queue while it has room and GPUs have time
+        candidates = self.candidates
+        queued = candidates.cells  # the queue's own list: len() of it skips a method call
+        oneshot_s = self._oneshot_s
+
         def screen() -> None:
             nonlocal sample_busy_s
-            while n_sample and len(self.candidates) < cfg.queue_cap:
-                proposal = self.optimizer.propose(cfg.queue_cap - len(self.candidates), self.free)
-                if proposal.size == 0:
+            while n_sample and len(queued) < cfg.queue_cap:
+                proposal = self._propose(cfg.queue_cap - len(queued))
+                if not proposal:
                     return
                 for arch in proposal:
-                    cost_s = float(space.oneshot_s[arch])  # plain float: records stay JSON-clean
+                    cost_s = oneshot_s[arch]
                     if sample_busy_s + cost_s > sample_capacity_s:
                         return
                     sample_busy_s += cost_s
                     self.free.take(arch)
-                    self.candidates.append(int(arch))
+                    candidates.append(arch)
                     self.n_screened += 1
 
         screen()
 
         def take_queued() -> int | None:
-            if not self.candidates:
+            if not queued:
                 return None
-            arch = self.candidates.pop_least_dominated()
+            arch = candidates.pop_least_dominated()
             screen()  # the queue has room again
             return arch
 
@@ -384,6 +420,9 @@ class Simulator:
         place) with their exact remainder. Returns the cells trained to the end and the busy
         training GPU-seconds."""
         step_s = float(self.config.step_s)
+        train_s = self._train_s
+        free = self.free
+        propose_one = _one_proposer(self.optimizer)
         finished: list[int] = []
         train_busy_s = 0.0
         carried: list[list] = []  # jobs started this step, carried to the next
@@ -397,12 +436,11 @@ class Simulator:
             else:
                 arch = take_screened()
                 if arch is None:
-                    proposal = self.optimizer.propose(1, self.free)
-                    if proposal.size == 0:
+                    arch = propose_one(free)
+                    if arch is None:
                         continue  # nothing left to train: this GPU idles
-                    arch = int(proposal[0])
-                    self.free.take(arch)
-                remaining = float(self.space.train_s[arch])
+                    free.take(arch)
+                remaining = train_s[arch]
             if remaining <= step_s - t:
                 train_busy_s += remaining
                 finished.append(arch)
@@ -414,6 +452,13 @@ class Simulator:
         unfinished.extendleft(reversed(resumed_carried))  # oldest first, ahead of untouched ones
         unfinished.extend(carried)
         return finished, train_busy_s
+
+    def _propose(self, n: int) -> list[int]:
+        """Up to ``n`` fresh cells from the optimizer, as ints (one cell without an array)."""
+        if n == 1:
+            arch = _one_proposer(self.optimizer)(self.free)
+            return [] if arch is None else [arch]
+        return self.optimizer.propose(n, self.free).tolist()
 
     def _pool_result(self, n_gpus: int, n_train: int, train_busy_s: float, sample_busy_s: float,
                      finished: list[int], screened_before: int) -> PoolStep:
