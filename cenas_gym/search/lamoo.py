@@ -27,12 +27,17 @@ are libsvm's, fitted as ``SVC`` fits them (:mod:`cenas_gym.svm`).
 
 Cost (issue 20; every number as 0.2.0 computed it, checked against a copy of 0.2.0's LaMOO in
 ``tests/lamoo_reference.py``): a refit reads the kernel indices and dominance relations of its
-node samples from :class:`~cenas_gym.trained_cells.TrainedCells`, grown by the new rows only;
-a node's hypervolume is computed only when its UCB is asked for (the leaves, or the children
-on an MCTS descent); the random permutation is drawn by rank over
-:class:`~cenas_gym.freecells.FreeCells`, and membership tests multiply float32 features. What
-remains per refit is libsvm's solve (about n^2: ~1.3 ms for 300 samples) and per proposal the
-permutation of all free cells (~0.13 ms for 15,600), which the random stream requires.
+node samples from :class:`~cenas_gym.trained_cells.TrainedCells`, grown by the new rows only.
+With the label split the tree is grown by the labels without fitting, and only the SVMs the
+selected leaf depends on are fitted: its ancestors, and any unfitted node whose UCB as a leaf
+could match the leaf's (2.8 fits per refit instead of 6.3 on ``CENAS-Target-v1`` with every
+GPU training). A node's hypervolume and UCB are computed when first asked. The random
+permutation is drawn by rank over :class:`~cenas_gym.freecells.FreeCells`, and membership is
+tested along it in blocks sized by the region's share of the cells tested since the refit,
+multiplying float32 features. What remains there (one core, every GPU training, ~4.2 ms per
+step): per proposal the permutation of all free cells (~0.14 ms for 15,300; 8.6 proposals,
+~1.2 ms per step), which the random stream requires, and per refit libsvm's solves (about n^2,
+~1 ms per step); membership tests ~0.8 ms.
 
 What the authors' code does (cake-lab/CE-NAS, files as stored at commit 42fcf77; the
 data README cites 7a2ad3e9 of the same repository; the LaMOO code ``cenas_RL.py`` runs):

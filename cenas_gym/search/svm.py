@@ -73,10 +73,12 @@ def svm_features(ops: np.ndarray, encoding: str) -> np.ndarray:
     raise ValueError(f"SVM encoding must be one of {list(ENCODINGS)}, got {encoding!r}")
 
 
+@lru_cache(maxsize=1024)  # as kernel_of_matches: refits meet the same gamma values again
 def ordinal_kernel_table(kernel: str, gamma: float, coef0: float, degree: int, edges: int) -> np.ndarray:
     """Kernel value between two ordinal cells as a function of one integer ``s`` of their op
     codes ``a, b``: ``s = a.b`` for dot-product kernels, ``s = |a - b|^2`` for RBF, for
-    ``s = 0 .. 16 x edges``. Feature dot products are ``0.04 s`` (features are ``0.2 x op``)."""
+    ``s = 0 .. 16 x edges``. Feature dot products are ``0.04 s`` (features are ``0.2 x op``).
+    Cached, read-only."""
     scale = ORDINAL_STEP * ORDINAL_STEP
     values = []
     for s in range(16 * edges + 1):
@@ -84,7 +86,9 @@ def ordinal_kernel_table(kernel: str, gamma: float, coef0: float, degree: int, e
             values.append(math.exp(-gamma * (scale * s)))
         else:
             values.append(float(kernel_of_dot(kernel, gamma, coef0, degree, scale * s)))
-    return np.array(values)
+    table = np.array(values)
+    table.flags.writeable = False
+    return table
 
 
 def kernel_of_dot(kernel: str, gamma: float, coef0: float, degree: int, dot: float) -> float:
