@@ -137,6 +137,11 @@ class CENASGeoEnv(gym.Env):
         self.miss_penalty_option = miss_penalty_kg
         self.render_mode = render_mode
         self._hours = hour_of_day(self.sites[0].trace.times)
+        self._hour_sin_cos: dict[float, tuple[float, float]] = {}  # hour of day -> sin, cos of its angle
+        # per site, plain floats and ints (numpy scalars cost ~1 us an operation in the observation)
+        self._gpu_counts: list[int] = self.gpus.tolist()
+        self._gpu_share: list[float] = [n / float(self.gpus.sum()) for n in self._gpu_counts]
+        self._step_gpu_s: list[int] = [n * self.config.step_s for n in self._gpu_counts]
 
         n_sites, k = len(self.sites), self.forecast_steps
         if action_type == "discrete":
@@ -145,6 +150,8 @@ class CENASGeoEnv(gym.Env):
             self.action_space = spaces.Box(-1.0, 1.0, shape=(n_sites,), dtype=np.float32)
         site_low, site_high = observation.bounds(self._site_features, k)
         search_low, search_high = observation.bounds(observation.GEO_SEARCH, k)
+        self._site_block = observation.size(self._site_features, k)
+        self._obs_size = n_sites * self._site_block + observation.size(observation.GEO_SEARCH, k)
         low = np.concatenate([np.tile(site_low, n_sites), search_low])
         high = np.concatenate([np.tile(site_high, n_sites), search_high])
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
@@ -167,8 +174,8 @@ class CENASGeoEnv(gym.Env):
             for _ in self.sites
         ]
         windows = [ep.context.episode_window(i) for i in range(len(self.sites))]
-        self._window_min = np.array([float(w.min()) for w in windows])
-        self._window_max = np.array([float(w.max()) for w in windows])
+        self._window_min = [float(w.min()) for w in windows]
+        self._window_max = [float(w.max()) for w in windows]
         if self.miss_penalty_option is not None:
             self.miss_penalty_kg = float(self.miss_penalty_option)
         else:  # every GPU at its highest power for the whole window: above any run's emissions
@@ -232,9 +239,8 @@ class CENASGeoEnv(gym.Env):
         if self.action_type == "discrete":
             if (
                 value.shape != (n_sites,)
-                or not np.issubdtype(value.dtype, np.integer)
-                or (value < 0).any()
-                or (value > self.gpus).any()
+                or value.dtype.kind not in "iu"  # np.integer; checked by hand below: a few ints
+                or not all(0 <= n <= most for n, most in zip(value.tolist(), self._gpu_counts))
             ):
                 raise ValueError(
                     f"CENAS-Geo-v1: action must be {n_sites} integers, site i in [0, n_i] with n = "
@@ -252,30 +258,26 @@ class CENASGeoEnv(gym.Env):
         t = min(sim.t, self.config.n_steps - 1)  # after the last step: its hour
         now_index = ctx.start + t
         k = self.forecast_steps
-        block = observation.size(self._site_features, k)
-        n_sites = len(self.sites)
-        obs = np.empty(n_sites * block + observation.size(observation.GEO_SEARCH, k), dtype=np.float32)
+        block = self._site_block
+        obs = np.empty(self._obs_size, dtype=np.float32)
         work = sim.site_unfinished_work_s()
-        total = float(self.gpus.sum())
-        for i in range(n_sites):
+        for i in range(len(self.sites)):
             values = ctx.intensity_g_per_kwh[i]
             now = float(values[now_index])
             b = i * block
             obs[b] = now / INTENSITY_SCALE_G_PER_KWH
             if k:
                 obs[b + 1 : b + 1 + k] = self._forecasters[i].forecast(values, now_index, k) / INTENSITY_SCALE_G_PER_KWH
-            obs[b + 1 + k] = self.gpus[i] / total
+            obs[b + 1 + k] = self._gpu_share[i]
             if self.version == "v1":  # the episode window's range (not causal)
                 lo, hi = self._window_min[i], self._window_max[i]
             else:  # the trailing 7 days' (causal)
                 trailing = ctx.trailing_window(i, t)
                 lo, hi = float(trailing.min()), float(trailing.max())
             obs[b + 2 + k] = 0.0 if hi == lo else (now - lo) / (hi - lo)
-            obs[b + 3 + k] = work[i] / (self.gpus[i] * self.config.step_s)
-        g = n_sites * block
-        angle = 2.0 * np.pi * self._hours[now_index] / 24.0
-        obs[g] = np.sin(angle)
-        obs[g + 1] = np.cos(angle)
+            obs[b + 3 + k] = work[i] / self._step_gpu_s[i]
+        g = len(self.sites) * block
+        obs[g], obs[g + 1] = self._sin_cos_of_hour(now_index)
         obs[g + 2] = math.log10(sim.regret) / LOG10_REGRET_SCALE
         obs[g + 3] = 1.0 - sim.t / self.config.n_steps
         budget = self.config.carbon_budget_g
@@ -283,6 +285,17 @@ class CENASGeoEnv(gym.Env):
         obs[g + 5] = sim.queue_share
         obs[g + 6] = len(sim.trained) / TRAINED_SCALE
         return obs
+
+    def _sin_cos_of_hour(self, index: int) -> tuple[float, float]:
+        """sin and cos of the hour of day at a trace index (angle 2 pi hour / 24), computed once
+        per hour of day with numpy's sin and cos (as the observation always has)."""
+        hour = self._hours[index]
+        key = float(hour)
+        cached = self._hour_sin_cos.get(key)
+        if cached is None:
+            angle = 2.0 * np.pi * hour / 24.0
+            cached = self._hour_sin_cos[key] = (float(np.sin(angle)), float(np.cos(angle)))
+        return cached
 
 
 def _docstring(template: str) -> str:

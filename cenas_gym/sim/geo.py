@@ -203,6 +203,8 @@ class GeoSimulator(Simulator):
                 )
         self.sites = list(sites)
         self._site_intensity = np.stack([s.trace.values_g_per_kwh[: config.n_steps] for s in sites])
+        self._site_intensity_rows: list[list[float]] = self._site_intensity.tolist()  # [site][step], plain floats
+        self.site_names: tuple[str, ...] = tuple(s.name for s in sites)
         self._gpus = np.array([s.n_gpus for s in sites], dtype=np.int64)
         super().__init__(config, first, rng, table)
         self.unfinished = None  # not used: each site keeps its own jobs in site_unfinished
@@ -244,25 +246,44 @@ class GeoSimulator(Simulator):
         raise TypeError("a GeoSimulator has one intensity per site: use intensities_at(step)")
 
     # -- one step ------------------------------------------------------------------------
+    def intensities_now(self) -> list[float]:
+        """Each site's intensity (gCO2eq/kWh) in the step about to be played; NaN once the run is over."""
+        t = self.t
+        if self.done:
+            return [float("nan")] * self.n_sites
+        return [row[t] for row in self._site_intensity_rows]
+
+    # -- one step ------------------------------------------------------------------------
+    def _site_counts(self, n_train: Sequence[int] | np.ndarray) -> list[int]:
+        """``n_train`` checked (one integer in [0, n_i] per site), as plain ints."""
+        counts = np.asarray(n_train)
+        if counts.shape != (self.n_sites,) or counts.dtype.kind not in "iu":  # not np.integer: ValueError
+            raise ValueError(f"n_train must be {self.n_sites} integers (one per site), got {n_train!r}")
+        values = counts.tolist()
+        for site, n in zip(self.sites, values):
+            if not 0 <= n <= site.n_gpus:
+                raise ValueError(f"n_train for site {site.name!r} must be in [0, {site.n_gpus}], got {int(n)}")
+        return values
+
     def step(self, n_train: Sequence[int] | np.ndarray) -> dict[str, Any]:  # type: ignore[override]
         """Run one step with ``n_train[i]`` GPUs training at site ``i``; returns the step's
         total record (the per-site rows are appended to :attr:`site_history`)."""
         self._check_running()
-        counts = np.asarray(n_train)
-        if counts.shape != (self.n_sites,) or not np.issubdtype(counts.dtype, np.integer):
-            raise ValueError(f"n_train must be {self.n_sites} integers (one per site), got {n_train!r}")
-        for site, n in zip(self.sites, counts):
-            if not 0 <= n <= site.n_gpus:
-                raise ValueError(f"n_train for site {site.name!r} must be in [0, {site.n_gpus}], got {int(n)}")
+        counts = self._site_counts(n_train)
+        t = self.t
+        time_utc = self._iso_times[t]
         hv_before = self._hv.value
         rows: list[dict[str, Any]] = []
         finished: list[int] = []
         screened = 0
         keys = ("gpus_train", "gpus_sample", "train_gpu_s", "sample_gpu_s", "idle_gpu_s", "energy_kwh", "carbon_g")
         totals = dict.fromkeys(keys, 0)
+        jobs = 0
+        work_s: list[float] = []  # per site, after its pool step
         for i, site in enumerate(self.sites):
-            pool = self._pool_step(site.n_gpus, int(counts[i]), self.site_unfinished[i])
-            intensity = float(self._site_intensity[i, self.t])
+            unfinished = self.site_unfinished[i]
+            pool = self._pool_step(site.n_gpus, counts[i], unfinished)
+            intensity = self._site_intensity_rows[i][t]
             energy_kwh, carbon_g = self._charge(pool, intensity)
             self.site_energy_kwh[i] += energy_kwh
             self.site_carbon_g[i] += carbon_g
@@ -272,9 +293,11 @@ class GeoSimulator(Simulator):
             row = pool.record(energy_kwh, carbon_g)
             for key in totals:
                 totals[key] += row[key]
+            jobs += len(unfinished)
+            work_s.append(float(sum(job[1] for job in unfinished)))
             rows.append({
-                "step": self.t,
-                "time_utc": self._iso_times[self.t],
+                "step": t,
+                "time_utc": time_utc,
                 "site": site.name,
                 "intensity_g_per_kwh": intensity,
                 **row,
@@ -282,14 +305,14 @@ class GeoSimulator(Simulator):
                 "cum_carbon_g": float(self.site_carbon_g[i]),
                 "n_trained_step": len(pool.finished),
                 "n_screened_step": pool.n_screened,
-                "unfinished_jobs": len(self.site_unfinished[i]),
-                "unfinished_work_s": float(sum(job[1] for job in self.site_unfinished[i])),
+                "unfinished_jobs": len(unfinished),
+                "unfinished_work_s": work_s[-1],
             })
         self._finish(np.asarray(finished, dtype=np.int64))
         energy_kwh, carbon_g = totals["energy_kwh"], totals["carbon_g"]
         record = {
-            "step": self.t,
-            "time_utc": self._iso_times[self.t],
+            "step": t,
+            "time_utc": time_utc,
             "site": "total",
             "intensity_g_per_kwh": carbon_g / energy_kwh if energy_kwh > 0 else float("nan"),
             **totals,
@@ -297,7 +320,7 @@ class GeoSimulator(Simulator):
             "cum_carbon_g": self.cum_carbon_g,
             "n_trained_step": len(finished),
             "n_screened_step": screened,
-            **self._search_record(hv_before),
+            **self._search_record(hv_before, jobs, float(sum(work_s))),
         }
         self.t += 1
         self.site_history.extend(rows)
@@ -420,7 +443,6 @@ def geo_step_info(sim: GeoSimulator) -> dict[str, Any]:
     else:
         info = {"hv_normalized": sim.hv_normalized, "regret": sim.regret, "queue_len": len(sim.queue)}
     info["step"] = sim.t
-    now = sim.intensities_at(sim.t) if not sim.done else np.full(sim.n_sites, np.nan)
-    info["intensity_now_g_per_kwh"] = [float(v) for v in now]
-    info["site_names"] = [s.name for s in sim.sites]
+    info["intensity_now_g_per_kwh"] = sim.intensities_now()
+    info["site_names"] = list(sim.site_names)
     return info

@@ -351,7 +351,7 @@ class Simulator:
             "cum_carbon_g": self.cum_carbon_g,
             "n_trained_step": len(pool.finished),
             "n_screened_step": pool.n_screened,
-            **self._search_record(hv_before),
+            **self._search_record(hv_before, self.unfinished_jobs, self.unfinished_work_s),
         }
         self.t += 1
         self.history.append(record)
@@ -545,14 +545,15 @@ class Simulator:
         self.cum_carbon_g += carbon_g
         return energy_kwh, carbon_g
 
-    def _search_record(self, hv_before: float) -> dict[str, Any]:
-        """The shared search's part of a step record (after :meth:`_finish`)."""
+    def _search_record(self, hv_before: float, unfinished_jobs: int, unfinished_work_s: float) -> dict[str, Any]:
+        """The shared search's part of a step record (after :meth:`_finish`), with the started
+        jobs still unfinished (count, training seconds owed) as the caller counted them."""
         return {
             "n_trained": len(self.trained),
             "n_screened": self.n_screened,
             "queue_len": len(self.candidates),
-            "unfinished_jobs": self.unfinished_jobs,
-            "unfinished_work_s": self.unfinished_work_s,
+            "unfinished_jobs": unfinished_jobs,
+            "unfinished_work_s": unfinished_work_s,
             "hv": self._hv.value,
             "hv_gain": self._hv.value - hv_before,
             "hv_normalized": self.hv_normalized,
