@@ -13,7 +13,7 @@ from cenas_gym.carbon.trace import CarbonTrace
 from cenas_gym.sim.geo import GeoSimulator, make_sites
 from cenas_gym.search.lamoo import LaMOO, LamooConfig
 from cenas_gym.search.nasbench import ArchTable
-from cenas_gym.search.pareto import Objectives
+from cenas_gym.search.pareto import Objectives, pareto_mask
 from cenas_gym.sim.simulator import SimConfig, Simulator
 
 OPTIONS = [
@@ -86,3 +86,47 @@ def test_regions_equal_the_reference_on_random_trained_sets(options):
             plain.observe(part)
         assert [side for _, side in fast.region_path()] == [side for _, side in plain.region_path()]
         assert np.array_equal(fast.region_mask(), plain.region_mask())
+
+
+@pytest.mark.parametrize("options", [{}, {"C": 0.003}, {"C": 0.03, "kernel": "linear"}], ids=str)
+def test_lazily_fitted_regions_equal_the_reference(options):
+    """The tree fits only the SVMs its selected leaf depends on: the leaf's ancestors, and a
+    node off the path whose UCB as a leaf could match the leaf's (if that node cannot split it
+    is the leaf). Trained sets from the first Pareto layers of the table (most samples of a node
+    mutually non-dominated, so a node's hypervolume exceeds both children's) make such nodes
+    compete; a small C makes SVMs predict one side only, so nodes that may split stay whole.
+    The region is the fully fitted tree's, cell for cell."""
+    table = ArchTable.load()
+    objectives = Objectives()
+    acc, cost = objectives.values(table)
+    args = dict(max_hv=objectives.max_hypervolume(table), ref_point=objectives.reference_point(table),
+                config=LamooConfig(**options))
+    layers, rest = [], np.arange(acc.size)
+    for _ in range(3):
+        front = pareto_mask(acc[rest], cost[rest])
+        layers.append(rest[front])
+        rest = rest[~front]
+    pool = np.concatenate(layers)
+    rng = np.random.default_rng(0)
+    unsplit = off_path = 0
+    for _ in range(30):
+        fast, plain = LaMOO(table, **args), ReferenceLaMOO(table, **args)
+        fast.reset(acc, cost, np.random.default_rng(0))
+        plain.reset(acc, cost, np.random.default_rng(0))
+        cells = rng.choice(pool, size=int(rng.integers(12, 120)), replace=False)
+        fast.observe(cells)
+        plain.observe(cells)
+        assert [side for _, side in fast.region_path()] == [side for _, side in plain.region_path()]
+        assert np.array_equal(fast.region_mask(), plain.region_mask())
+        fitted = _fitted_nodes(fast.root)
+        unsplit += sum(node.children is None for node in fitted)
+        off_path = max(off_path, len(fitted) - len(fast.region_path()))
+    assert off_path > 0  # the cases this test is about did occur
+    if options:
+        assert unsplit >= 10
+
+
+def _fitted_nodes(node) -> list:
+    """The nodes of a tree whose SVM was fitted."""
+    own = [node] if node.labels is not None and node.fitted else []
+    return own + [n for child in node.children or () for n in _fitted_nodes(child)]
