@@ -17,6 +17,8 @@ same number with pymoo's indicator and is used by the tests to cross-check it.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,21 +45,33 @@ def pareto_mask(acc_pct: np.ndarray, cost: np.ndarray) -> np.ndarray:
     strictly better in one of the two.
     """
     acc, c = _as_arrays(acc_pct, cost)
-    n = acc.size
-    mask = np.zeros(n, dtype=bool)
-    if n == 0:
-        return mask
-    order = np.lexsort((c, -acc))  # accuracy descending, then cost ascending
-    best_cost = np.inf
-    best_acc = np.inf
-    for i in order:
-        if c[i] < best_cost:
-            mask[i] = True
-            best_cost = c[i]
-            best_acc = acc[i]
-        elif c[i] == best_cost and acc[i] == best_acc:
-            mask[i] = True  # an exact duplicate of a front point
+    mask = np.zeros(acc.size, dtype=bool)
+    if acc.size:
+        mask[_front_in_sweep_order(acc.tolist(), c.tolist(), _sweep_order(acc, c))] = True
     return mask
+
+
+def _sweep_order(acc: np.ndarray, c: np.ndarray) -> list[int]:
+    """Indices by accuracy descending, then cost ascending (ties: index order)."""
+    return np.lexsort((c, -acc)).tolist()
+
+
+def _front_in_sweep_order(acc: list[float], c: list[float], order: list[int]) -> list[int]:
+    """The non-dominated points' indices, in sweep ``order`` (:func:`_sweep_order`): a point
+    is on the front when it is cheaper than every more accurate one, or an exact duplicate of
+    the front point that last lowered the cost. Plain floats: a numpy scalar comparison costs
+    several times more."""
+    front: list[int] = []
+    best_cost = best_acc = math.inf
+    for i in order:
+        ci = c[i]
+        if ci < best_cost:
+            front.append(i)
+            best_cost = ci
+            best_acc = acc[i]
+        elif ci == best_cost and acc[i] == best_acc:
+            front.append(i)  # an exact duplicate of a front point
+    return front
 
 
 def dominance_counts(acc_pct: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -91,6 +105,21 @@ def hypervolume(acc_pct: np.ndarray, cost: np.ndarray, ref_acc_pct: float, ref_c
     prev_min = np.minimum.accumulate(np.concatenate(([ref_cost], c)))[:-1]
     widths = np.maximum(prev_min - c, 0.0)
     return float(np.sum(widths * (acc - ref_acc_pct)))
+
+
+def _front_hypervolume(acc: list[float], c: list[float], ref_acc_pct: float, ref_cost: float) -> float:
+    """:func:`hypervolume` of points already in sweep order (accuracy descending, then cost
+    ascending), as plain floats: the same slabs, computed with the same operations, summed by
+    ``np.sum`` in the same order, so the same float."""
+    slabs: list[float] = []
+    prev_min = ref_cost
+    for a, ci in zip(acc, c):
+        if a > ref_acc_pct and ci < ref_cost:
+            width = prev_min - ci
+            slabs.append((width if width > 0.0 else 0.0) * (a - ref_acc_pct))
+            if ci < prev_min:
+                prev_min = ci
+    return float(np.sum(np.array(slabs))) if slabs else 0.0
 
 
 def hypervolume_pymoo(acc_pct: np.ndarray, cost: np.ndarray, ref_acc_pct: float, ref_cost: float) -> float:
@@ -153,38 +182,61 @@ class Objectives:
 class HypervolumeTracker:
     """Hypervolume of a growing set of points, updated incrementally.
 
-    Only the current Pareto front is kept; adding a point that the front dominates costs
-    O(front) and leaves the value unchanged.
+    Only the current Pareto front is kept, in sweep order (accuracy descending, then cost
+    ascending: along a front, cost descending too), as plain floats: the front holds a few
+    dozen points and changes a little at a time, where each numpy call would cost about a
+    microsecond. A point that the front dominates costs one binary search and leaves the
+    value unchanged. The value is the float :func:`hypervolume` gives for the same points.
     """
 
     def __init__(self, ref_acc_pct: float, ref_cost: float) -> None:
         self.ref_acc_pct = float(ref_acc_pct)
         self.ref_cost = float(ref_cost)
-        self._front_acc = np.empty(0)
-        self._front_cost = np.empty(0)
+        self._front: list[tuple[float, float, int]] = []  # (-accuracy, cost, arrival), sweep order
+        self._cost_up: list[float] = []  # the front's costs, ascending
+        self._acc_up: list[float] = []  # their accuracies (ascending too)
+        self._arrivals = 0  # points added so far (the arrival number of the next one)
         self.value = 0.0
 
     @property
     def front(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the current front's (accuracy %, cost) arrays."""
-        return self._front_acc.copy(), self._front_cost.copy()
+        """The current front's (accuracy %, cost) arrays, in the order the points were added."""
+        points = sorted(self._front, key=lambda point: point[2])
+        return np.array([-p[0] for p in points], dtype=np.float64), np.array([p[1] for p in points], dtype=np.float64)
 
     def add(self, acc_pct: np.ndarray, cost: np.ndarray) -> float:
         """Add points; returns the new hypervolume (percent x cost-unit)."""
-        acc, c = _as_arrays(acc_pct, cost)
-        if acc.size == 0:
-            return self.value
-        if self._front_acc.size:
-            # a new point changes nothing if a front point is at least as good in both
-            dominated = (
-                (self._front_acc[None, :] >= acc[:, None]) & (self._front_cost[None, :] <= c[:, None])
-            ).any(axis=1)
-            if dominated.all():
-                return self.value
-            acc, c = acc[~dominated], c[~dominated]
-        all_acc = np.concatenate((self._front_acc, acc))
-        all_cost = np.concatenate((self._front_cost, c))
-        front = pareto_mask(all_acc, all_cost)
-        self._front_acc, self._front_cost = all_acc[front], all_cost[front]
-        self.value = hypervolume(self._front_acc, self._front_cost, self.ref_acc_pct, self.ref_cost)
+        acc = np.asarray(acc_pct, dtype=np.float64).ravel().tolist()
+        c = np.asarray(cost, dtype=np.float64).ravel().tolist()
+        if len(acc) != len(c):
+            raise ValueError(f"acc_pct has {len(acc)} values but cost has {len(c)}")
+        newcomers: list[tuple[float, float, int]] = []
+        for a, ci in zip(acc, c):
+            if a != a or ci != ci:
+                raise ValueError("objective values contain NaN")
+            # a new point changes nothing if a front point is at least as good in both: the most
+            # accurate front point among those at most as costly is the last of them
+            j = bisect_right(self._cost_up, ci)
+            if not (j and self._acc_up[j - 1] >= a):
+                newcomers.append((-a, ci, self._arrivals + len(newcomers)))
+        self._arrivals += len(newcomers)
+        if newcomers:
+            self._update(sorted(self._front + newcomers))
         return self.value
+
+    def _update(self, points: list[tuple[float, float, int]]) -> None:
+        """The front and its hypervolume from candidate points in sweep order (as
+        :func:`pareto_mask` and :func:`hypervolume` sweep them)."""
+        front = []
+        best_cost = best_neg_acc = math.inf
+        for point in points:
+            neg_acc, ci = point[0], point[1]
+            if ci < best_cost:
+                front.append(point)
+                best_cost, best_neg_acc = ci, neg_acc
+            elif ci == best_cost and neg_acc == best_neg_acc:
+                front.append(point)  # an exact duplicate of a front point
+        self._front = front
+        self._cost_up = [p[1] for p in reversed(front)]
+        self._acc_up = [-p[0] for p in reversed(front)]
+        self.value = _front_hypervolume([-p[0] for p in front], [p[1] for p in front], self.ref_acc_pct, self.ref_cost)
