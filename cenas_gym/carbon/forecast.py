@@ -50,17 +50,23 @@ def _check(values: np.ndarray, t: int, k: int) -> None:
         raise ValueError(f"k must be >= 0, got {k}")
 
 
+def _future(values: np.ndarray, t: int, k: int) -> np.ndarray:
+    """``values[t+1 : t+k+1]`` as float64 (a view when ``values`` is a float64 array: copy it
+    before handing it out). ValueError if ``t+k`` runs past the end."""
+    _check(values, t, k)
+    if t + k >= len(values):
+        raise ValueError(
+            f"oracle forecast of {k} steps from t={t} runs past the end of the trace "
+            f"({len(values)} steps; at most {len(values) - 1 - t} available)"
+        )
+    return np.asarray(values[t + 1 : t + k + 1], dtype=np.float64)
+
+
 class OracleForecaster:
     """The true future: ``values[t+1 : t+k+1]``. ValueError if ``t+k`` runs past the end."""
 
     def forecast(self, values_g_per_kwh: np.ndarray, t: int, k: int) -> np.ndarray:
-        _check(values_g_per_kwh, t, k)
-        if t + k >= len(values_g_per_kwh):
-            raise ValueError(
-                f"oracle forecast of {k} steps from t={t} runs past the end of the trace "
-                f"({len(values_g_per_kwh)} steps; at most {len(values_g_per_kwh) - 1 - t} available)"
-            )
-        return np.array(values_g_per_kwh[t + 1 : t + k + 1], dtype=np.float64)
+        return np.array(_future(values_g_per_kwh, t, k))
 
     def __repr__(self) -> str:
         return "OracleForecaster()"
@@ -82,11 +88,10 @@ class NoisyOracleForecaster:
             raise ValueError(f"epsilon must be >= 0, got {epsilon}")
         self.epsilon = float(epsilon)
         self.rng = rng
-        self._oracle = OracleForecaster()
         self._mean_of: tuple[np.ndarray, float] | None = None  # (read-only array, its mean)
 
     def forecast(self, values_g_per_kwh: np.ndarray, t: int, k: int) -> np.ndarray:
-        truth = self._oracle.forecast(values_g_per_kwh, t, k)
+        truth = _future(values_g_per_kwh, t, k)  # a view: the sum below is a new array
         sd = self.epsilon * self._mean(values_g_per_kwh)
         return truth + self.rng.normal(0.0, sd, size=k)
 

@@ -291,8 +291,8 @@ class GeoSimulator(Simulator):
             finished.extend(pool.finished)
             screened += pool.n_screened
             row = pool.record(energy_kwh, carbon_g)
-            for key in totals:
-                totals[key] += row[key]
+            for key, value in row.items():  # the record's keys, in totals' order
+                totals[key] += value
             jobs += len(unfinished)
             work_s.append(float(sum(job[1] for job in unfinished)))
             rows.append({

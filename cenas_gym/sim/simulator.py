@@ -383,11 +383,17 @@ class Simulator:
         candidates = self.candidates
         queued = candidates.cells  # the queue's own list: len() of it skips a method call
         oneshot_s = self._oneshot_s
+        propose_one = _one_proposer(self.optimizer)
 
         def screen() -> None:
             nonlocal sample_busy_s
             while n_sample and len(queued) < cfg.queue_cap:
-                proposal = self._propose(cfg.queue_cap - len(queued))
+                room = cfg.queue_cap - len(queued)
+                if room == 1:  # the usual case once the queue is full: one cell, no array
+                    arch = propose_one(self.free)
+                    proposal = [] if arch is None else [arch]
+                else:
+                    proposal = self.optimizer.propose(room, self.free).tolist()
                 if not proposal:
                     return
                 for arch in proposal:
@@ -452,13 +458,6 @@ class Simulator:
         unfinished.extendleft(reversed(resumed_carried))  # oldest first, ahead of untouched ones
         unfinished.extend(carried)
         return finished, train_busy_s
-
-    def _propose(self, n: int) -> list[int]:
-        """Up to ``n`` fresh cells from the optimizer, as ints (one cell without an array)."""
-        if n == 1:
-            arch = _one_proposer(self.optimizer)(self.free)
-            return [] if arch is None else [arch]
-        return self.optimizer.propose(n, self.free).tolist()
 
     def _pool_result(self, n_gpus: int, n_train: int, train_busy_s: float, sample_busy_s: float,
                      finished: list[int], screened_before: int) -> PoolStep:
