@@ -145,24 +145,27 @@ def align_sites(sites: Sequence[Site], step_s: int) -> list[Site]:
     times as the first site's, or when the traces share no time at all."""
     traces = [s.trace if s.trace.step_s == step_s else s.trace.resample(step_s) for s in sites]
     first = traces[0]
-    for site, trace in zip(sites[1:], traces[1:]):
-        if (trace.start.value - first.start.value) % (step_s * 10**9):
+    step_ns = step_s * 10**9
+    starts = [int(t.times.asi8[0]) for t in traces]  # ns since the epoch, UTC: no Timestamps per reset
+    ends = [int(t.times.asi8[-1]) for t in traces]
+    for site, trace, start in zip(sites[1:], traces[1:], starts[1:]):
+        if (start - starts[0]) % step_ns:
             raise ValueError(
                 f"site {site.name!r}: trace {trace.name!r} starts at {trace.start} and its steps are not "
                 f"aligned in UTC with those of site {sites[0].name!r} ({first.start}, steps of {step_s} s)"
             )
-    lo = max(t.start for t in traces)
-    hi = min(t.end for t in traces)
+    lo, hi = max(starts), min(ends)
     if lo > hi:
         spans = ", ".join(f"{s.name}: {t.start} .. {t.end}" for s, t in zip(sites, traces))
         raise ValueError(f"the sites' traces share no hour (UTC): {spans}")
     out = []
-    for site, trace in zip(sites, traces):
-        i0, i1 = trace.index_at(lo), trace.index_at(hi)
+    for site, trace, start in zip(sites, traces, starts):
+        i0, i1 = (lo - start) // step_ns, (hi - start) // step_ns
         if (i0, i1) != (0, len(trace) - 1):
+            lo_t, hi_t = trace.times[i0], trace.times[i1]
             trace = CarbonTrace(
                 name=trace.name, times=trace.times[i0 : i1 + 1], values_g_per_kwh=trace.values_g_per_kwh[i0 : i1 + 1],
-                step_s=trace.step_s, source=trace.source, filled=tuple(t for t in trace.filled if lo <= t <= hi),
+                step_s=trace.step_s, source=trace.source, filled=tuple(t for t in trace.filled if lo_t <= t <= hi_t),
             )
         out.append(Site(site.name, trace, site.n_gpus))
     return out
@@ -196,7 +199,7 @@ class GeoSimulator(Simulator):
                     f"site {site.name!r}: trace {site.trace.name!r} has {len(site.trace)} steps of "
                     f"{config.step_s} s but the budget needs {config.n_steps}"
                 )
-            if not site.trace.times[: config.n_steps].equals(first.times[: config.n_steps]):
+            if not np.array_equal(site.trace.times.asi8[: config.n_steps], first.times.asi8[: config.n_steps]):
                 raise ValueError(
                     f"site {site.name!r}: trace {site.trace.name!r} starts at {site.trace.start}, not at "
                     f"{first.start} like site {sites[0].name!r}: the sites' windows must be the same UTC hours"
