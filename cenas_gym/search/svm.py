@@ -242,13 +242,14 @@ def kernel_index(ops_a: np.ndarray, ops_b: np.ndarray, kernel: str, encoding: st
     """(len a, len b) integers the kernel between two cells is a function of (see the module
     docstring): matching edges (one-hot), ``a.b`` or, for RBF, ``|a - b|^2`` of the op codes
     (ordinal). Exact integers, as int64."""
-    a = np.asarray(ops_a, dtype=np.int64)[:, None, :]
-    b = np.asarray(ops_b, dtype=np.int64)[None, :, :]
-    if encoding == "onehot":
-        return (a == b).sum(axis=2)
+    a = np.asarray(ops_a, dtype=np.int64)
+    b = np.asarray(ops_b, dtype=np.int64)
+    if encoding == "onehot":  # matching edges = dot product of one-hot rows (exact in float)
+        return (one_hot(a) @ one_hot(b).T).astype(np.int64)
+    dot = a @ b.T
     if kernel == "rbf":
-        return ((a - b) ** 2).sum(axis=2)
-    return (a * b).sum(axis=2)
+        return (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2 * dot
+    return dot
 
 
 def kernel_table(kernel: str, gamma: float, degree: int, edges: int, encoding: str) -> np.ndarray:
