@@ -258,33 +258,32 @@ class CENASGeoEnv(gym.Env):
         t = min(sim.t, self.config.n_steps - 1)  # after the last step: its hour
         now_index = ctx.start + t
         k = self.forecast_steps
-        block = self._site_block
-        obs = np.empty(self._obs_size, dtype=np.float32)
         work = sim.site_unfinished_work_s()
+        # built as a list of plain floats and converted once (one float32 rounding each, as
+        # item by item): a numpy item assignment costs more than a list append
+        out: list[float] = []
         for i in range(len(self.sites)):
             values = ctx.intensity_g_per_kwh[i]
             now = float(values[now_index])
-            b = i * block
-            obs[b] = now / INTENSITY_SCALE_G_PER_KWH
+            out.append(now / INTENSITY_SCALE_G_PER_KWH)
             if k:
-                obs[b + 1 : b + 1 + k] = self._forecasters[i].forecast(values, now_index, k) / INTENSITY_SCALE_G_PER_KWH
-            obs[b + 1 + k] = self._gpu_share[i]
+                out.extend((self._forecasters[i].forecast(values, now_index, k) / INTENSITY_SCALE_G_PER_KWH).tolist())
+            out.append(self._gpu_share[i])
             if self.version == "v1":  # the episode window's range (not causal)
                 lo, hi = self._window_min[i], self._window_max[i]
             else:  # the trailing 7 days' (causal)
                 trailing = ctx.trailing_window(i, t)
                 lo, hi = float(trailing.min()), float(trailing.max())
-            obs[b + 2 + k] = 0.0 if hi == lo else (now - lo) / (hi - lo)
-            obs[b + 3 + k] = work[i] / self._step_gpu_s[i]
-        g = len(self.sites) * block
-        obs[g], obs[g + 1] = self._sin_cos_of_hour(now_index)
-        obs[g + 2] = math.log10(sim.regret) / LOG10_REGRET_SCALE
-        obs[g + 3] = 1.0 - sim.t / self.config.n_steps
+            out.append(0.0 if hi == lo else (now - lo) / (hi - lo))
+            out.append(work[i] / self._step_gpu_s[i])
+        out.extend(self._sin_cos_of_hour(now_index))
+        out.append(math.log10(sim.regret) / LOG10_REGRET_SCALE)
+        out.append(1.0 - sim.t / self.config.n_steps)
         budget = self.config.carbon_budget_g
-        obs[g + 4] = 1.0 if budget is None else max(-1.0, 1.0 - sim.cum_carbon_g / budget)
-        obs[g + 5] = sim.queue_share
-        obs[g + 6] = len(sim.trained) / TRAINED_SCALE
-        return obs
+        out.append(1.0 if budget is None else max(-1.0, 1.0 - sim.cum_carbon_g / budget))
+        out.append(sim.queue_share)
+        out.append(len(sim.trained) / TRAINED_SCALE)
+        return np.array(out, dtype=np.float32)
 
     def _sin_cos_of_hour(self, index: int) -> tuple[float, float]:
         """sin and cos of the hour of day at a trace index (angle 2 pi hour / 24), computed once
