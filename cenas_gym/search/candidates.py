@@ -17,13 +17,15 @@ class CandidateQueue:
     """Screened cells in arrival order, with the number of queued cells dominating each.
 
     Args:
-        est_acc_pct: estimated accuracy (percent) of every cell, indexed by NB201 index.
+        est_acc_pct: estimated accuracy (percent) of every cell, indexed by NB201 index (an
+            array, or a list of plain floats: read once per admitted cell, faster).
         cost: hardware cost of every cell, indexed likewise.
         cells: the list of queued cells to start from. It is kept (not copied) and updated
             in place, so it always shows the queue; change it only through this class.
     """
 
-    def __init__(self, est_acc_pct: np.ndarray, cost: np.ndarray, cells: list[int] | None = None) -> None:
+    def __init__(self, est_acc_pct: np.ndarray | list[float], cost: np.ndarray | list[float],
+                 cells: list[int] | None = None) -> None:
         self._all_acc = est_acc_pct
         self._all_cost = cost
         self.cells: list[int] = [] if cells is None else cells

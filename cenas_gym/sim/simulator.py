@@ -211,7 +211,7 @@ class Simulator:
         self.t = 0  # steps done
         self.free = FreeCells(space.size)  # never trained, queued nor screened
         self.trained: list[int] = []
-        self.candidates = CandidateQueue(space.est_acc_pct, space.cost)  # screened, waiting
+        self.candidates = CandidateQueue(_float_list(space.est_acc_pct), _float_list(space.cost))  # screened, waiting
         self.unfinished: deque[list] = deque()  # [nb201 index, remaining seconds], oldest first
         self.n_screened = 0
         self.cum_energy_kwh = 0.0
@@ -259,7 +259,7 @@ class Simulator:
 
     @queue.setter
     def queue(self, cells: list[int]) -> None:
-        self.candidates = CandidateQueue(self.space.est_acc_pct, self.space.cost, cells)
+        self.candidates = CandidateQueue(_float_list(self.space.est_acc_pct), _float_list(self.space.cost), cells)
 
     @property
     def queue_share(self) -> float:
