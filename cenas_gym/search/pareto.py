@@ -227,15 +227,8 @@ class HypervolumeTracker:
     def _update(self, points: list[tuple[float, float, int]]) -> None:
         """The front and its hypervolume from candidate points in sweep order (as
         :func:`pareto_mask` and :func:`hypervolume` sweep them)."""
-        front = []
-        best_cost = best_neg_acc = math.inf
-        for point in points:
-            neg_acc, ci = point[0], point[1]
-            if ci < best_cost:
-                front.append(point)
-                best_cost, best_neg_acc = ci, neg_acc
-            elif ci == best_cost and neg_acc == best_neg_acc:
-                front.append(point)  # an exact duplicate of a front point
+        acc, c = [-p[0] for p in points], [p[1] for p in points]
+        front = [points[i] for i in _front_in_sweep_order(acc, c, list(range(len(points))))]
         self._front = front
         self._cost_up = [p[1] for p in reversed(front)]
         self._acc_up = [-p[0] for p in reversed(front)]

@@ -248,7 +248,6 @@ class GeoSimulator(Simulator):
     def intensity_at(self, step: int) -> float:
         raise TypeError("a GeoSimulator has one intensity per site: use intensities_at(step)")
 
-    # -- one step ------------------------------------------------------------------------
     def intensities_now(self) -> list[float]:
         """Each site's intensity (gCO2eq/kWh) in the step about to be played; NaN once the run is over."""
         t = self.t
